@@ -1,0 +1,64 @@
+#pragma once
+// The model interface: one call is one model turn. Models never block the
+// caller: they report stream deltas and the outcome to a TurnObserver from
+// whatever thread they run on (the ModelRuntime's thread for built-in models,
+// the HTTP client's thread for providers).
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/public_error.hpp"
+
+namespace sluice::harness {
+
+// One item of the conversation the model sees, in order.
+struct ConversationItem {
+  std::string type;  // user, assistant, tool_call, tool_result, interruption
+  std::string text;
+  std::string tool_name;
+  std::string tool_call_id;
+  std::string args_json;
+  std::string result_json;
+  bool is_error = false;
+};
+
+struct TurnRequest {
+  std::string instructions;
+  std::vector<ConversationItem> conversation;
+};
+
+struct TurnResult {
+  std::string text;  // the final assistant text of this turn
+  int64_t input_tokens = 0;
+  int64_t output_tokens = 0;
+};
+
+class TurnObserver {
+ public:
+  virtual ~TurnObserver() = default;
+  virtual void on_text_delta(std::string_view delta) = 0;
+  // Exactly one of these ends the turn.
+  virtual void on_finished(TurnResult result) = 0;
+  // transient: a retry after backoff may succeed (429, 5xx, reset, stalled stream).
+  virtual void on_failed(PublicError error, bool transient) = 0;
+};
+
+class TurnHandle {
+ public:
+  virtual ~TurnHandle() = default;
+  // After cancel() the observer may still see at most one call, which the caller ignores.
+  virtual void cancel() = 0;
+};
+
+class Model {
+ public:
+  virtual ~Model() = default;
+  virtual std::shared_ptr<TurnHandle> start_turn(TurnRequest request,
+                                                 std::shared_ptr<TurnObserver> observer) = 0;
+};
+
+}  // namespace sluice::harness

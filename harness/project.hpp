@@ -1,0 +1,27 @@
+#pragma once
+// A project directory: agents/NAME.toml files. Loading validates every file and
+// fails with a message naming the file, the key and the problem.
+#include <filesystem>
+#include <map>
+#include <stdexcept>
+#include <string>
+
+#include "harness/agent_definition.hpp"
+
+namespace sluice::harness {
+
+struct ProjectError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct Project {
+  std::filesystem::path root;
+  std::map<std::string, AgentDefinition> agents;  // by name
+
+  const AgentDefinition* find_agent(const std::string& name) const;
+};
+
+// Throws ProjectError. A project without an agents/ folder has no agents.
+Project load_project(const std::filesystem::path& root);
+
+}  // namespace sluice::harness

@@ -1,0 +1,40 @@
+#pragma once
+// The one table of public routes: the server dispatches on it, and the OpenAPI
+// document is generated from it. Unknown paths answer 404 route_not_found; a
+// known path with another method answers 405 method_not_allowed with Allow.
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "net/http_types.hpp"
+
+namespace sluice::net {
+
+// Decoded path parameters by name (":name" in the pattern).
+using PathParams = std::map<std::string, std::string>;
+using RouteHandler =
+    std::function<void(HttpRequest&, const PathParams&, std::shared_ptr<Responder>)>;
+
+struct Route {
+  std::string method;
+  std::string pattern;  // "/agents/:name/:id/dispatch"
+  std::string summary;  // one line, for the OpenAPI document
+  RouteHandler handler;
+};
+
+class RouteTable {
+ public:
+  void add(Route route);
+  // Matches segment by segment (each segment percent-decoded after splitting, so
+  // an encoded '/' stays inside its parameter) and calls the handler, or answers
+  // 404/405 itself.
+  void dispatch(HttpRequest request, std::shared_ptr<Responder> responder) const;
+  const std::vector<Route>& routes() const { return routes_; }
+
+ private:
+  std::vector<Route> routes_;
+};
+
+}  // namespace sluice::net

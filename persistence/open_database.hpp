@@ -1,0 +1,18 @@
+#pragma once
+// DATABASE_URL -> a Database. "" = in-memory SQLite; a file path or
+// sqlite:///abs/path = file SQLite (WAL, synchronous=FULL). Migrations run on open.
+#include <memory>
+#include <string>
+
+#include "persistence/store.hpp"
+
+namespace sluice::persistence {
+
+struct DatabaseUrlError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+std::unique_ptr<Database> open_database(const std::string& database_url);
+bool is_in_memory(const std::string& database_url);
+
+}  // namespace sluice::persistence

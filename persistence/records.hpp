@@ -1,0 +1,141 @@
+#pragma once
+// Durable records: what a session, a submission and a history entry hold.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/session_key.hpp"
+
+namespace sluice::persistence {
+
+enum class SubmissionState { queued, running, completed, failed, aborted };
+enum class SubmissionKind { direct, dispatch };
+
+const char* to_string(SubmissionState state);
+const char* to_string(SubmissionKind kind);
+std::optional<SubmissionState> parse_submission_state(const std::string& text);
+inline bool is_terminal(SubmissionState s) {
+  return s == SubmissionState::completed || s == SubmissionState::failed ||
+         s == SubmissionState::aborted;
+}
+
+// Who writes for a session: the owning node and the fencing epoch it was given
+// when it claimed the session. A write carrying a stale fence is refused.
+struct Fence {
+  std::string owner;  // node id
+  int64_t epoch = 0;
+};
+
+// A node's identity for one run of its process.
+struct NodeIdentity {
+  std::string node_id;
+  std::string incarnation;  // new ULID at every start
+  std::string advertise;    // host:port of the node-to-node listener ("" on one node)
+};
+
+struct SubmissionRecord {
+  std::string id;           // sub_<ULID>
+  std::string dispatch_id;  // dsp_<ULID> for dispatches, "" for direct prompts
+  SessionKey key;
+  SubmissionKind kind = SubmissionKind::direct;
+  int64_t sequence = 0;
+  SubmissionState state = SubmissionState::queued;
+  std::string input_text;  // the user message text
+  bool input_applied = false;
+  int attempts = 0;
+  bool abort_requested = false;
+  bool released = false;  // released at a committed turn boundary, not yet resumed
+  int64_t accepted_at_ms = 0;
+  int64_t started_at_ms = 0;  // 0 = not started
+  int64_t settled_at_ms = 0;  // 0 = not settled
+  std::optional<std::string> result_json;  // JSON text of the result value
+  std::optional<std::string> error_json;   // JSON text of the public error
+  std::string last_owner;                   // node id that last ran it
+};
+
+enum class EntryStatus { complete, partial, interrupted };
+const char* to_string(EntryStatus status);
+
+struct HistoryEntry {
+  int64_t position = 0;  // 1, 2, 3... within the session; assigned by the store
+  int64_t sequence = 0;  // the sequence of the submission that wrote it
+  std::string submission_id;
+  std::string type;  // user, assistant, tool_call, tool_result, interruption
+  int64_t timestamp_ms = 0;
+  EntryStatus status = EntryStatus::complete;
+  std::string text;
+  std::string tool_name;
+  std::string tool_call_id;
+  std::string args_json;    // JSON text, "" when absent
+  std::string result_json;  // JSON text, "" when absent
+  bool is_error = false;
+};
+
+// Idempotency: a key scoped to its agent instance, with a hash of the canonical
+// request body so a reuse with another body is detected.
+struct IdempotencyClaim {
+  std::string key;
+  std::string body_hash;
+};
+
+struct NewSubmission {
+  std::string id;
+  std::string dispatch_id;
+  SubmissionKind kind = SubmissionKind::direct;
+  std::string input_text;
+  int64_t accepted_at_ms = 0;
+  std::optional<IdempotencyClaim> idempotency;
+};
+
+enum class AdmitStatus { admitted, replayed, idempotency_conflict };
+
+struct AdmitResult {
+  AdmitStatus status = AdmitStatus::admitted;
+  SubmissionRecord record;  // the new one, or the original one for a replay
+};
+
+// Changes to one submission; unset fields stay as they are.
+struct SubmissionPatch {
+  std::string id;
+  std::optional<SubmissionState> state;
+  std::optional<bool> input_applied;
+  std::optional<int> attempts;
+  std::optional<bool> abort_requested;
+  std::optional<bool> released;
+  std::optional<int64_t> started_at_ms;
+  std::optional<int64_t> settled_at_ms;
+  std::optional<std::string> result_json;
+  std::optional<std::string> error_json;
+  std::optional<std::string> last_owner;
+};
+
+struct EntryPatch {
+  int64_t position = 0;
+  EntryStatus status = EntryStatus::complete;
+};
+
+// One atomic, fenced change to a session: entries appended (positions are
+// assigned by the store, in order), entries re-marked, submissions patched.
+struct SessionMutation {
+  std::vector<HistoryEntry> append;
+  std::vector<EntryPatch> entry_patches;
+  std::vector<SubmissionPatch> patches;
+};
+
+struct ClaimResult {
+  int64_t epoch = 0;
+  int64_t next_sequence = 1;  // the sequence the next admission will get
+  int64_t history_length = 0;
+  // queued and running submissions in sequence order
+  std::vector<SubmissionRecord> unsettled;
+  // every history entry written by a running submission (for recovery decisions)
+  std::vector<HistoryEntry> running_entries;
+};
+
+struct Page {
+  int64_t after = 0;
+  int limit = 100;
+};
+
+}  // namespace sluice::persistence
