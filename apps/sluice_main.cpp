@@ -1,1 +1,60 @@
-int main() { return 0; }
+// The sluice command line: `sluice serve` runs one node.
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "node/node.hpp"
+
+namespace {
+
+int serve(const std::string& project_dir) {
+  // Block the stop signals before any thread starts, so only sigwait sees them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  sluice::node::NodeConfig config =
+      sluice::node::NodeConfig::from_environment([](const char* name) { return std::getenv(name); });
+  config.project_dir = project_dir;
+  spdlog::set_level(spdlog::level::from_str(config.log_level));
+
+  sluice::node::Node node(std::move(config));
+  node.start();
+  int received = 0;
+  sigwait(&stop_signals, &received);
+  spdlog::info("received {}, shutting down", received == SIGINT ? "SIGINT" : "SIGTERM");
+  node.stop();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Sluice: durable LLM agents over HTTP, one actor per conversation session.",
+               "sluice"};
+  app.set_version_flag("--version", "sluice 0.1.0");
+  app.require_subcommand(1);
+
+  std::string project_dir = ".";
+  CLI::App* serve_command = app.add_subcommand(
+      "serve",
+      "Run a node. Configuration comes only from the environment (HOST, PORT, DATABASE_URL, "
+      "SLUICE_*; see the README).");
+  serve_command->add_option("--project", project_dir,
+                            "Project directory holding agents/NAME.toml (default: .)");
+
+  CLI11_PARSE(app, argc, argv);
+  try {
+    if (serve_command->parsed()) return serve(project_dir);
+  } catch (const std::exception& error) {
+    std::cerr << "sluice: " << error.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

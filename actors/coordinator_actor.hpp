@@ -1,0 +1,35 @@
+#pragma once
+// The coordinator: keeps this node's lease alive (one row per node, so the cost
+// does not grow with idle sessions), reconciles at start-up and keeps scanning
+// for sessions whose owner is gone, handing each to the router, whose session
+// actor then applies PROTOCOL.md's recovery rules.
+//
+// Messages: (shutdown_atom) -> stops the timers and replies once the node row
+// is removed.
+#include <atomic>
+#include <chrono>
+
+#include <caf/fwd.hpp>
+
+#include "actors/session_context.hpp"
+
+namespace sluice::actors {
+
+struct CoordinatorOptions {
+  std::chrono::milliseconds lease{3000};         // how long a node's lease lasts
+  std::chrono::milliseconds renew_every{1000};   // renewal period
+  std::chrono::milliseconds reclaim_every{1000}; // orphan scan period
+  int reclaim_batch = 500;                       // sessions handed over per scan
+};
+
+// Shared with /readyz: true while the node holds its lease and storage answers.
+struct NodeHealth {
+  std::atomic<bool> lease_held{false};
+  std::atomic<bool> storage_ok{false};
+};
+
+caf::actor spawn_coordinator(caf::actor_system& system, SessionContextPtr context,
+                             caf::actor router, CoordinatorOptions options,
+                             std::shared_ptr<NodeHealth> health);
+
+}  // namespace sluice::actors

@@ -1,0 +1,73 @@
+#include "actors/outcomes.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace sluice::actors {
+
+using persistence::SubmissionRecord;
+using persistence::SubmissionState;
+
+PublicError aborted_error(const std::string& submission_id) {
+  return make_error("submission_aborted", "The submission was aborted before it completed.", "",
+                    {{"submissionId", submission_id}, {"reason", kReasonAbortRequested}});
+}
+
+PublicError failed_error(const std::string& submission_id, const std::string& reason,
+                         const std::string& message, bool provider) {
+  return make_error(provider ? "provider_error" : "submission_failed", message, "",
+                    {{"submissionId", submission_id}, {"reason", reason}});
+}
+
+namespace {
+
+Settlement settle(SubmissionRecord record, SubmissionState state, int64_t now_ms) {
+  Settlement out;
+  out.patch.id = record.id;
+  out.patch.state = state;
+  out.patch.settled_at_ms = now_ms;
+  record.state = state;
+  record.settled_at_ms = now_ms;
+  out.record = std::move(record);
+  return out;
+}
+
+}  // namespace
+
+Settlement settle_completed(SubmissionRecord record, const std::string& result_json,
+                            int64_t now_ms) {
+  Settlement out = settle(std::move(record), SubmissionState::completed, now_ms);
+  out.patch.result_json = result_json;
+  out.record.result_json = result_json;
+  return out;
+}
+
+Settlement settle_failed(SubmissionRecord record, const PublicError& error, int64_t now_ms) {
+  Settlement out = settle(std::move(record), SubmissionState::failed, now_ms);
+  const std::string error_json = error.to_json().dump();
+  out.patch.error_json = error_json;
+  out.record.error_json = error_json;
+  return out;
+}
+
+Settlement settle_aborted(SubmissionRecord record, int64_t now_ms) {
+  const std::string error_json = aborted_error(record.id).to_json().dump();
+  Settlement out = settle(std::move(record), SubmissionState::aborted, now_ms);
+  out.patch.abort_requested = true;
+  out.patch.error_json = error_json;
+  out.record.abort_requested = true;
+  out.record.error_json = error_json;
+  return out;
+}
+
+persistence::HistoryEntry interruption_entry(const SubmissionRecord& record, std::string text,
+                                             int64_t now_ms) {
+  persistence::HistoryEntry entry;
+  entry.sequence = record.sequence;
+  entry.submission_id = record.id;
+  entry.type = "interruption";
+  entry.timestamp_ms = now_ms;
+  entry.text = std::move(text);
+  return entry;
+}
+
+}  // namespace sluice::actors

@@ -1,0 +1,39 @@
+#pragma once
+// How a submission ends: the patch that settles it durably, the record as it
+// reads afterwards, and the public errors of failed and aborted submissions.
+#include <string>
+
+#include "core/public_error.hpp"
+#include "persistence/records.hpp"
+
+namespace sluice::actors {
+
+// meta.reason values
+inline constexpr const char* kReasonAbortRequested = "abort_requested";
+inline constexpr const char* kReasonExhaustedRetryBudget = "exhausted_retry_budget";
+inline constexpr const char* kReasonExceededTimeout = "exceeded_timeout";
+inline constexpr const char* kReasonProviderError = "provider_error";
+
+PublicError aborted_error(const std::string& submission_id);
+// type submission_failed, or provider_error when the model provider failed.
+PublicError failed_error(const std::string& submission_id, const std::string& reason,
+                         const std::string& message, bool provider);
+
+// A settled submission: the patch to store and, in `record`, the record as it
+// reads once the patch is committed.
+struct Settlement {
+  persistence::SubmissionPatch patch;
+  persistence::SubmissionRecord record;
+};
+
+Settlement settle_completed(persistence::SubmissionRecord record, const std::string& result_json,
+                            int64_t now_ms);
+Settlement settle_failed(persistence::SubmissionRecord record, const PublicError& error,
+                         int64_t now_ms);
+Settlement settle_aborted(persistence::SubmissionRecord record, int64_t now_ms);
+
+// A visible marker in the history, e.g. for an attempt budget that ran out.
+persistence::HistoryEntry interruption_entry(const persistence::SubmissionRecord& record,
+                                             std::string text, int64_t now_ms);
+
+}  // namespace sluice::actors

@@ -1,0 +1,736 @@
+#include "actors/session_actor.hpp"
+
+#include <chrono>
+#include <deque>
+#include <optional>
+#include <random>
+#include <unordered_map>
+
+#include <spdlog/spdlog.h>
+
+#include "actors/continuation.hpp"
+#include "actors/messages.hpp"
+#include "actors/outcomes.hpp"
+#include "actors/recovery.hpp"
+#include "actors/session_events.hpp"
+#include "core/clock.hpp"
+#include "core/ids.hpp"
+
+namespace sluice::actors {
+namespace {
+
+using persistence::AdmitResult;
+using persistence::AdmitStatus;
+using persistence::ClaimResult;
+using persistence::HistoryEntry;
+using persistence::SessionMutation;
+using persistence::StorageError;
+using persistence::StorageResult;
+using persistence::SubmissionKind;
+using persistence::SubmissionPatch;
+using persistence::SubmissionRecord;
+using persistence::SubmissionState;
+using persistence::Transaction;
+
+int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+PublicError unavailable(const std::string& message, const std::string& submission_id = {}) {
+  nlohmann::json meta = nullptr;
+  if (!submission_id.empty()) {
+    meta = {{"submissionId", submission_id}, {"reason", "owner_unavailable"}};
+  }
+  return make_error("unavailable", message,
+                    submission_id.empty() ? "" : "The submission stays admitted; poll its record.",
+                    std::move(meta));
+}
+
+// One durable step of the session: settlements, history and, optionally, the
+// start of the next submission, all in one fenced mutation.
+struct Transition {
+  SessionMutation mutation;
+  std::vector<SubmissionRecord> settled;
+  bool starts_next = false;     // running_ becomes startable once committed
+  bool restarts_turn = false;   // a retry of the running submission's turn
+  std::function<void(const StorageError*)> after_commit;
+
+  bool empty() const {
+    return mutation.append.empty() && mutation.entry_patches.empty() &&
+           mutation.patches.empty() && !after_commit;
+  }
+};
+
+struct Running {
+  QueuedSubmission item;  // the record as it reads once the start committed
+  bool started = false;   // its start is committed; a turn may run
+  bool abort_requested = false;
+  uint64_t turn = 0;      // token of the current model turn; stale callbacks are ignored
+  std::string turn_id;
+  int64_t turn_started_ns = 0;
+  std::shared_ptr<harness::TurnHandle> handle;
+};
+
+class SessionActor;
+
+// Relays a model's callbacks (on the model's thread) into the actor.
+class TurnRelay : public harness::TurnObserver {
+ public:
+  TurnRelay(caf::actor self, SessionActor* actor, uint64_t turn)
+      : self_(std::move(self)), actor_(actor), turn_(turn) {}
+  void on_text_delta(std::string_view delta) override;
+  void on_finished(harness::TurnResult result) override;
+  void on_failed(PublicError error, bool transient) override;
+
+ private:
+  caf::actor self_;
+  SessionActor* actor_;  // only dereferenced inside the actor's own continuation
+  uint64_t turn_;
+};
+
+class SessionActor : public caf::event_based_actor {
+ public:
+  SessionActor(caf::actor_config& config, SessionKey key, SessionContextPtr context,
+               caf::actor router)
+      : caf::event_based_actor(config),
+        key_(std::move(key)),
+        context_(std::move(context)),
+        agent_(context_->agent(key_.agent)),
+        router_(std::move(router)) {}
+
+  const char* name() const override { return "sluice.session"; }
+
+  caf::behavior make_behavior() override {
+    claim();
+    return {
+        [this](continue_atom, const Continuation& k) { (*k)(); },
+        [this](submit_atom, const SubmitPtr& command) {
+          ++received_;
+          on_submit(command);
+        },
+        [this](abort_atom, const AbortPtr& command) {
+          ++received_;
+          on_abort(command);
+        },
+        [this](ensure_atom) {
+          ++received_;
+          maybe_idle();
+        },
+        [this](shutdown_atom) { begin_shutdown(); },
+    };
+  }
+
+  void on_exit() override {
+    const int64_t left = static_cast<int64_t>(queue_.size()) + (running_ ? 1 : 0);
+    context_->metrics->queue_depth_add(-left);
+    context_->metrics->adopted(-left);
+  }
+
+  // --- turn callbacks, run inside the actor ------------------------------------------
+  void on_delta(uint64_t turn, const std::string& delta) {
+    if (!current_turn(turn)) return;
+    emit(running_->item.record, "text_delta",
+         {{"delta", delta}, {"turnId", running_->turn_id}});
+  }
+
+  void on_turn_finished(uint64_t turn, const harness::TurnResult& result) {
+    if (!current_turn(turn)) return;
+    Running& run = *running_;
+    const SubmissionRecord& record = run.item.record;
+    record_turn_metrics(run);
+    const nlohmann::json usage = {{"inputTokens", result.input_tokens},
+                                  {"outputTokens", result.output_tokens}};
+    emit(record, "message_end", {{"turnId", run.turn_id}});
+    emit(record, "turn", {{"turnId", run.turn_id}, {"usage", usage}});
+    emit(record, "agent_end", nlohmann::json::object());
+
+    Transition t;
+    HistoryEntry reply;
+    reply.sequence = record.sequence;
+    reply.submission_id = record.id;
+    reply.type = "assistant";
+    reply.timestamp_ms = now_ms();
+    reply.text = result.text;
+    t.mutation.append.push_back(std::move(reply));
+    add_settlement(t, settle_completed(record, nlohmann::json(result.text).dump(), now_ms()));
+    running_.reset();
+    commit(std::move(t));
+  }
+
+  void on_turn_failed(uint64_t turn, const PublicError& error, bool transient) {
+    if (!current_turn(turn)) return;
+    Running& run = *running_;
+    record_turn_metrics(run);
+    run.handle.reset();
+    const SubmissionRecord& record = run.item.record;
+    if (transient && phase_ == Phase::stopping) {
+      release_running();
+      return;
+    }
+    if (transient && record.attempts < context_->limits.max_attempts) {
+      const auto delay = backoff(record.attempts);
+      spdlog::warn("session {}: transient model error ({}); retrying in {} ms", key_.str(),
+                   error.message, delay.count());
+      const uint64_t token = run.turn;
+      continue_after(this, delay, [this, token] { retry_turn(token); });
+      return;
+    }
+    const bool exhausted = transient;
+    Transition t;
+    const std::string reason = exhausted ? kReasonExhaustedRetryBudget : kReasonProviderError;
+    if (exhausted) {
+      t.mutation.append.push_back(interruption_entry(
+          record, "Stopped: the model provider kept failing and the retry budget ran out.",
+          now_ms()));
+    }
+    add_settlement(t, settle_failed(record, failed_error(record.id, reason, error.message, true),
+                                    now_ms()));
+    running_.reset();
+    commit(std::move(t));
+  }
+
+ private:
+  enum class Phase { claiming, ready, stopping };
+
+  caf::actor handle() { return caf::actor_cast<caf::actor>(this); }
+
+  bool current_turn(uint64_t turn) const {
+    return running_ && running_->started && running_->turn == turn && running_->handle;
+  }
+
+  std::chrono::milliseconds backoff(int attempt) {
+    thread_local std::mt19937 rng{std::random_device{}()};
+    const int64_t base = context_->limits.retry_base_delay_ms << std::min(attempt, 6);
+    std::uniform_int_distribution<int64_t> jitter(0, base / 2);
+    return std::chrono::milliseconds(base + jitter(rng));
+  }
+
+  void record_turn_metrics(const Running& run) {
+    context_->metrics->turn_finished(static_cast<double>(steady_ns() - run.turn_started_ns) /
+                                     1e9);
+  }
+
+  // --- claim and recovery -----------------------------------------------------------
+  void claim() {
+    auto self = handle();
+    context_->storage->submit<ClaimResult>(
+        [key = key_, node = context_->node](Transaction& txn) {
+          return txn.claim_session(key, node);
+        },
+        [self, this](StorageResult<ClaimResult> result) {
+          continue_in(self, [this, result = std::move(result)]() mutable {
+            on_claimed(std::move(result));
+          });
+        });
+  }
+
+  void on_claimed(StorageResult<ClaimResult> result) {
+    if (auto* error = std::get_if<StorageError>(&result)) {
+      spdlog::error("session {}: cannot claim: {}", key_.str(), error->message);
+      fail_everything(unavailable("Storage is unavailable; try again shortly."));
+      return;
+    }
+    const ClaimResult& claim = std::get<ClaimResult>(result);
+    fence_ = {context_->node.node_id, claim.epoch};
+    RecoveryPlan plan = plan_recovery(claim, context_->limits, now_ms());
+    const auto adopted = static_cast<int64_t>(plan.queue.size() + plan.settled.size());
+    context_->metrics->adopted(adopted);
+    context_->metrics->queue_depth_add(adopted);
+    queue_ = std::move(plan.queue);
+    if (!plan.settled.empty()) {
+      spdlog::info("session {}: recovery settled {} submission(s), {} to run", key_.str(),
+                   plan.settled.size(), queue_.size());
+    }
+    const bool stop_requested = phase_ == Phase::stopping;
+    phase_ = stop_requested ? Phase::stopping : Phase::ready;
+    Transition t;
+    t.mutation = std::move(plan.mutation);
+    t.settled = std::move(plan.settled);
+    commit(std::move(t));
+    auto deferred = std::move(deferred_);
+    for (auto& work : deferred) work();
+    maybe_finish_shutdown();
+    maybe_idle();
+  }
+
+  // --- admission ---------------------------------------------------------------------
+  void reject(const SubmitCommand& command, const PublicError& error) {
+    context_->metrics->rejected(error.type);
+    command.observer->on_rejected(error);
+  }
+
+  void on_submit(const SubmitPtr& command) {
+    if (phase_ == Phase::claiming) {
+      deferred_.push_back([this, command] { on_submit(command); });
+      return;
+    }
+    if (phase_ == Phase::stopping) {
+      reject(*command, unavailable("This node is shutting down; retry the request."));
+      return;
+    }
+    const size_t depth = queue_.size() + pending_admits_ + (running_ ? 1 : 0);
+    if (depth >= context_->limits.max_queue_depth) {
+      reject(*command, make_error("overloaded", "The session's queue is full.",
+                                  "Retry after the queued work has progressed.",
+                                  {{"retryAfter", 1}, {"reason", "session_queue_full"}}));
+      return;
+    }
+    if (context_->metrics->unsettled() >= context_->limits.node_admission_limit) {
+      reject(*command, make_error("overloaded", "This node is at its admission limit.",
+                                  "Retry shortly.", {{"retryAfter", 1}, {"reason", "node_full"}}));
+      return;
+    }
+    persistence::NewSubmission submission;
+    submission.id = new_id("sub_");
+    if (command->kind == SubmissionKind::dispatch) submission.dispatch_id = new_id("dsp_");
+    submission.kind = command->kind;
+    submission.input_text = command->input_text;
+    submission.accepted_at_ms = now_ms();
+    submission.idempotency = command->idempotency;
+    ++pending_admits_;
+    auto self = handle();
+    context_->storage->submit<AdmitResult>(
+        [key = key_, fence = fence_, submission = std::move(submission)](Transaction& txn) {
+          return txn.admit(key, fence, submission);
+        },
+        [self, this, command](StorageResult<AdmitResult> result) {
+          continue_in(self, [this, command, result = std::move(result)]() mutable {
+            on_admitted(command, std::move(result));
+          });
+        });
+  }
+
+  void on_admitted(const SubmitPtr& command, StorageResult<AdmitResult> result) {
+    --pending_admits_;
+    if (auto* error = std::get_if<StorageError>(&result)) {
+      if (error->kind == StorageError::Kind::fenced) {
+        reject(*command, unavailable("The session moved to another owner; retry the request."));
+        lost_ownership();
+        return;
+      }
+      spdlog::error("session {}: admission failed: {}", key_.str(), error->message);
+      reject(*command, unavailable("Storage is unavailable; the input was not admitted."));
+      maybe_finish_shutdown();
+      return;
+    }
+    AdmitResult& admit = std::get<AdmitResult>(result);
+    SubmissionObserver& observer = *command->observer;
+    switch (admit.status) {
+      case AdmitStatus::idempotency_conflict:
+        reject(*command,
+               make_error("idempotency_conflict",
+                          "This Idempotency-Key was already used with a different request.",
+                          "Use a new key for a different request."));
+        break;
+      case AdmitStatus::replayed:
+        observer.on_admitted(admit.record, true);
+        if (persistence::is_terminal(admit.record.state)) {
+          observer.on_settled(admit.record);
+        } else if (observer.wants_outcome()) {
+          waiters_[admit.record.id].push_back(command->observer);
+        }
+        break;
+      case AdmitStatus::admitted: {
+        const double seconds = static_cast<double>(steady_ns() - command->received_at_ns) / 1e9;
+        context_->metrics->admitted(command->kind == SubmissionKind::dispatch, seconds);
+        context_->metrics->queue_depth_add(1);
+        observer.on_admitted(admit.record, false);
+        if (observer.wants_outcome()) waiters_[admit.record.id].push_back(command->observer);
+        queue_.push_back({std::move(admit.record), true});
+        if (!running_) commit({});
+        break;
+      }
+    }
+    maybe_finish_shutdown();
+    maybe_idle();
+  }
+
+  // --- the durable step ----------------------------------------------------------------
+  void add_settlement(Transition& t, Settlement settlement) {
+    t.mutation.patches.push_back(std::move(settlement.patch));
+    t.settled.push_back(std::move(settlement.record));
+  }
+
+  // Moves the next queued submission into running_, as part of `t`.
+  void add_start(Transition& t) {
+    QueuedSubmission item = std::move(queue_.front());
+    queue_.pop_front();
+    SubmissionRecord& record = item.record;
+    SubmissionPatch patch;
+    patch.id = record.id;
+    patch.state = SubmissionState::running;
+    patch.last_owner = context_->node.node_id;
+    if (item.consumes_attempt) patch.attempts = record.attempts + 1;
+    if (record.released) patch.released = false;
+    if (record.started_at_ms == 0) patch.started_at_ms = now_ms();
+    if (!record.input_applied) {
+      patch.input_applied = true;
+      HistoryEntry user;
+      user.sequence = record.sequence;
+      user.submission_id = record.id;
+      user.type = "user";
+      user.timestamp_ms = now_ms();
+      user.text = record.input_text;
+      t.mutation.append.push_back(std::move(user));
+    }
+    record.state = SubmissionState::running;
+    record.last_owner = context_->node.node_id;
+    record.attempts = patch.attempts.value_or(record.attempts);
+    record.released = false;
+    record.input_applied = true;
+    record.started_at_ms = patch.started_at_ms.value_or(record.started_at_ms);
+    t.mutation.patches.push_back(std::move(patch));
+    t.starts_next = true;
+    running_.emplace();
+    running_->item = std::move(item);
+  }
+
+  void commit(Transition t) {
+    if (phase_ == Phase::ready && !running_ && !queue_.empty()) add_start(t);
+    if (t.empty()) return;
+    ++inflight_;
+    auto shared = std::make_shared<Transition>(std::move(t));
+    auto self = handle();
+    context_->storage->submit<std::vector<int64_t>>(
+        [key = key_, fence = fence_, shared](Transaction& txn) {
+          return txn.mutate(key, fence, shared->mutation);
+        },
+        [self, this, shared](StorageResult<std::vector<int64_t>> result) {
+          continue_in(self, [this, shared, result = std::move(result)] {
+            on_committed(*shared, result);
+          });
+        });
+  }
+
+  void on_committed(Transition& t, const StorageResult<std::vector<int64_t>>& result) {
+    --inflight_;
+    if (auto* error = std::get_if<StorageError>(&result)) {
+      if (t.after_commit) t.after_commit(error);
+      spdlog::error("session {}: write refused: {}", key_.str(), error->message);
+      if (error->kind == StorageError::Kind::fenced) {
+        lost_ownership();
+      } else {
+        fail_everything(unavailable("Storage is unavailable."));
+      }
+      return;
+    }
+    for (const SubmissionRecord& record : t.settled) notify_settled(record);
+    if (t.after_commit) t.after_commit(nullptr);
+    if ((t.starts_next || t.restarts_turn) && running_) {
+      running_->started = true;
+      if (running_->abort_requested) {
+        Transition abort;
+        add_settlement(abort, settle_aborted(running_->item.record, now_ms()));
+        running_.reset();
+        commit(std::move(abort));
+      } else if (phase_ == Phase::stopping) {
+        release_running();
+      } else {
+        start_turn(t.restarts_turn);
+      }
+    } else if (!running_) {
+      commit({});
+    }
+    maybe_finish_shutdown();
+    maybe_idle();
+  }
+
+  void notify_settled(const SubmissionRecord& record) {
+    const double seconds = static_cast<double>(now_ms() - record.accepted_at_ms) / 1e3;
+    context_->metrics->settled(persistence::to_string(record.state), seconds);
+    context_->metrics->queue_depth_add(-1);
+    auto it = waiters_.find(record.id);
+    if (it == waiters_.end()) return;
+    for (const auto& observer : it->second) observer->on_settled(record);
+    waiters_.erase(it);
+  }
+
+  // --- turns ---------------------------------------------------------------------------
+  void emit(const SubmissionRecord& record, const char* type, nlohmann::json fields) {
+    auto it = waiters_.find(record.id);
+    if (it == waiters_.end()) return;
+    nlohmann::json event;
+    for (const auto& observer : it->second) {
+      if (!observer->wants_events()) continue;
+      if (event.is_null()) event = agent_event(type, record, std::move(fields));
+      observer->on_event(event);
+    }
+  }
+
+  void start_turn(bool is_retry) {
+    Running& run = *running_;
+    const SubmissionRecord& record = run.item.record;
+    if (agent_ == nullptr) {  // the definition was removed while work was queued for it
+      Transition t;
+      add_settlement(t, settle_failed(record,
+                                      failed_error(record.id, "agent_not_found",
+                                                   "The agent is no longer defined.", false),
+                                      now_ms()));
+      running_.reset();
+      commit(std::move(t));
+      return;
+    }
+    run.turn = ++turn_counter_;
+    run.turn_id = new_id("turn_");
+    run.turn_started_ns = steady_ns();
+    if (!is_retry) emit(record, "agent_start", nlohmann::json::object());
+    emit(record, "turn_start", {{"turnId", run.turn_id}, {"attempt", record.attempts}});
+    emit(record, "message_start", {{"turnId", run.turn_id}, {"role", "assistant"}});
+
+    harness::TurnRequest request;
+    request.instructions = agent_->definition.instructions;
+    harness::ConversationItem user;
+    user.type = "user";
+    user.text = record.input_text;
+    request.conversation.push_back(std::move(user));
+    auto relay = std::make_shared<TurnRelay>(handle(), this, run.turn);
+    run.handle = agent_->model->start_turn(std::move(request), std::move(relay));
+
+    const int64_t elapsed = now_ms() - record.started_at_ms;
+    const int64_t remaining = std::max<int64_t>(0, context_->limits.submission_timeout_ms - elapsed);
+    const uint64_t token = run.turn;
+    continue_after(this, std::chrono::milliseconds(remaining), [this, token] { on_timeout(token); });
+  }
+
+  void retry_turn(uint64_t token) {
+    if (!running_ || running_->turn != token) return;
+    if (running_->abort_requested || phase_ != Phase::ready) {
+      Transition t;
+      if (running_->abort_requested) {
+        add_settlement(t, settle_aborted(running_->item.record, now_ms()));
+        running_.reset();
+        commit(std::move(t));
+      } else {
+        release_running();
+      }
+      return;
+    }
+    SubmissionRecord& record = running_->item.record;
+    record.attempts += 1;
+    Transition t;
+    SubmissionPatch patch;
+    patch.id = record.id;
+    patch.attempts = record.attempts;
+    t.mutation.patches.push_back(std::move(patch));
+    t.restarts_turn = true;
+    running_->started = false;
+    commit(std::move(t));
+  }
+
+  void on_timeout(uint64_t token) {
+    if (!current_turn(token)) return;
+    const SubmissionRecord record = running_->item.record;
+    running_->handle->cancel();
+    Transition t;
+    t.mutation.append.push_back(
+        interruption_entry(record, "Stopped: the submission exceeded its time limit.", now_ms()));
+    add_settlement(t, settle_failed(record,
+                                    failed_error(record.id, kReasonExceededTimeout,
+                                                 "The submission exceeded its time limit.", false),
+                                    now_ms()));
+    running_.reset();
+    commit(std::move(t));
+  }
+
+  // --- abort ---------------------------------------------------------------------------
+  void on_abort(const AbortPtr& command) {
+    if (failed_) {
+      command->observer->on_failed(unavailable("The session is unavailable; retry the abort."));
+      return;
+    }
+    if (phase_ == Phase::claiming) {
+      deferred_.push_back([this, command] { on_abort(command); });
+      return;
+    }
+    std::vector<std::string> ids;
+    Transition t;
+    const auto wanted = [&](const SubmissionRecord& record) {
+      return !command->submission_id || *command->submission_id == record.id;
+    };
+    for (auto it = queue_.begin(); it != queue_.end();) {
+      if (wanted(it->record)) {
+        ids.push_back(it->record.id);
+        add_settlement(t, settle_aborted(it->record, now_ms()));
+        it = queue_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (running_ && wanted(running_->item.record)) {
+      const SubmissionRecord& record = running_->item.record;
+      ids.push_back(record.id);
+      if (!running_->started) {
+        // Its start is being committed: record the intent now, settle once started.
+        running_->abort_requested = true;
+        SubmissionPatch intent;
+        intent.id = record.id;
+        intent.abort_requested = true;
+        t.mutation.patches.push_back(std::move(intent));
+      } else {
+        if (running_->handle) running_->handle->cancel();
+        add_settlement(t, settle_aborted(record, now_ms()));
+        running_.reset();
+      }
+    }
+    auto observer = command->observer;
+    t.after_commit = [observer, ids](const StorageError* error) {
+      if (error) {
+        observer->on_failed(unavailable("Storage is unavailable; nothing was aborted."));
+      } else {
+        observer->on_aborted(ids);
+      }
+    };
+    commit(std::move(t));
+  }
+
+  // --- leaving memory ----------------------------------------------------------------
+  bool idle() const {
+    return phase_ == Phase::ready && !running_ && queue_.empty() && pending_admits_ == 0 &&
+           inflight_ == 0 && waiters_.empty();
+  }
+
+  void maybe_idle() {
+    if (!idle() || passivating_) return;
+    const uint64_t generation = ++idle_generation_;
+    continue_after(this, std::chrono::milliseconds(context_->limits.idle_passivate_ms),
+                   [this, generation] {
+                     if (generation != idle_generation_ || !idle() || passivating_) return;
+                     passivating_ = true;
+                     request(router_, caf::infinite, passivate_atom::value, key_, received_)
+                         .then([this](bool accepted) {
+                           passivating_ = false;
+                           if (accepted) {
+                             quit();
+                           } else {
+                             maybe_idle();
+                           }
+                         });
+                   });
+  }
+
+  void begin_shutdown() {
+    if (phase_ == Phase::stopping) return;
+    const bool claiming = phase_ == Phase::claiming;
+    phase_ = Phase::stopping;
+    if (claiming) return;  // on_claimed finishes the shutdown
+    if (running_ && running_->started && running_->handle) {
+      const uint64_t token = running_->turn;
+      continue_after(this, std::chrono::milliseconds(context_->limits.shutdown_grace_ms),
+                     [this, token] {
+                       if (current_turn(token)) {
+                         running_->handle->cancel();
+                         release_running();
+                       }
+                     });
+    }
+    maybe_finish_shutdown();
+  }
+
+  // Hands the running submission back at its last committed turn boundary: the
+  // next owner continues from the committed history without using an attempt.
+  void release_running() {
+    SubmissionRecord record = running_->item.record;
+    const bool consumed = running_->item.consumes_attempt;
+    running_.reset();
+    Transition t;
+    SubmissionPatch patch;
+    patch.id = record.id;
+    patch.released = true;
+    if (consumed) patch.attempts = std::max(0, record.attempts - 1);
+    t.mutation.patches.push_back(std::move(patch));
+    record.released = true;
+    queue_.push_front({std::move(record), false});
+    commit(std::move(t));
+  }
+
+  void maybe_finish_shutdown() {
+    if (phase_ != Phase::stopping || releasing_ || running_ || inflight_ > 0 ||
+        pending_admits_ > 0) {
+      return;
+    }
+    releasing_ = true;
+    auto self = handle();
+    context_->storage->submit<bool>(
+        [key = key_, fence = fence_](Transaction& txn) {
+          txn.release_session(key, fence);
+          return true;
+        },
+        [self, this](StorageResult<bool>) {
+          continue_in(self, [this] {
+            fail_everything(unavailable("This node shut down before the submission settled."));
+          });
+        });
+  }
+
+  void lost_ownership() {
+    spdlog::warn("session {}: ownership lost (fence {}); leaving", key_.str(), fence_.epoch);
+    fail_everything(unavailable("The session moved to another owner."));
+  }
+
+  // Ends this actor: every observer still waiting hears that the outcome will
+  // come from elsewhere (the submission stays admitted in storage).
+  void fail_everything(const PublicError& error) {
+    for (auto& [id, observers] : waiters_) {
+      PublicError specific = error;
+      specific.meta = {{"submissionId", id}, {"reason", "owner_unavailable"}};
+      for (const auto& observer : observers) observer->on_rejected(specific);
+    }
+    waiters_.clear();
+    failed_ = true;
+    auto deferred = std::move(deferred_);
+    deferred_.clear();
+    phase_ = Phase::stopping;
+    for (auto& work : deferred) work();  // each is rejected now that we are stopping
+    if (running_ && running_->handle) running_->handle->cancel();
+    quit();
+  }
+
+  SessionKey key_;
+  SessionContextPtr context_;
+  const AgentRuntime* agent_;
+  caf::actor router_;
+  Phase phase_ = Phase::claiming;
+  persistence::Fence fence_;
+  std::deque<QueuedSubmission> queue_;
+  std::optional<Running> running_;
+  std::unordered_map<std::string, std::vector<std::shared_ptr<SubmissionObserver>>> waiters_;
+  std::vector<std::function<void()>> deferred_;
+  size_t pending_admits_ = 0;
+  int inflight_ = 0;
+  uint64_t turn_counter_ = 0;
+  uint64_t received_ = 0;
+  uint64_t idle_generation_ = 0;
+  bool passivating_ = false;
+  bool releasing_ = false;
+  bool failed_ = false;
+};
+
+void TurnRelay::on_text_delta(std::string_view delta) {
+  continue_in(self_, [actor = actor_, turn = turn_, text = std::string(delta)] {
+    actor->on_delta(turn, text);
+  });
+}
+
+void TurnRelay::on_finished(harness::TurnResult result) {
+  continue_in(self_, [actor = actor_, turn = turn_, result = std::move(result)] {
+    actor->on_turn_finished(turn, result);
+  });
+}
+
+void TurnRelay::on_failed(PublicError error, bool transient) {
+  continue_in(self_, [actor = actor_, turn = turn_, error = std::move(error), transient] {
+    actor->on_turn_failed(turn, error, transient);
+  });
+}
+
+}  // namespace
+
+caf::actor spawn_session_actor(caf::event_based_actor* router, SessionKey key,
+                               SessionContextPtr context) {
+  return router->spawn<SessionActor>(std::move(key), std::move(context),
+                                     caf::actor_cast<caf::actor>(router));
+}
+
+}  // namespace sluice::actors

@@ -1,0 +1,47 @@
+#pragma once
+// What every session actor of a node shares: storage, the agents, the limits.
+// Built once at start-up and immutable afterwards.
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "core/metrics.hpp"
+#include "harness/agent_definition.hpp"
+#include "harness/model.hpp"
+#include "persistence/executor.hpp"
+#include "persistence/records.hpp"
+
+namespace sluice::actors {
+
+struct AgentRuntime {
+  harness::AgentDefinition definition;
+  std::shared_ptr<harness::Model> model;
+};
+
+struct SessionLimits {
+  size_t max_queue_depth = 10'000;          // per session, queued + running
+  int64_t node_admission_limit = 100'000;   // unsettled submissions on this node
+  int max_attempts = 3;                     // turn attempts per submission
+  int64_t submission_timeout_ms = 600'000;  // wall clock from first start
+  int64_t idle_passivate_ms = 30'000;       // an idle session actor leaves memory
+  int64_t shutdown_grace_ms = 5'000;        // wait this long for a turn boundary
+  int64_t retry_base_delay_ms = 500;        // transient provider errors back off from here
+};
+
+struct SessionContext {
+  persistence::StorageExecutor* storage = nullptr;
+  persistence::NodeIdentity node;
+  std::map<std::string, AgentRuntime> agents;
+  SessionLimits limits;
+  Metrics* metrics = nullptr;
+
+  const AgentRuntime* agent(const std::string& name) const {
+    auto it = agents.find(name);
+    return it == agents.end() ? nullptr : &it->second;
+  }
+};
+
+using SessionContextPtr = std::shared_ptr<const SessionContext>;
+
+}  // namespace sluice::actors

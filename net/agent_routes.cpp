@@ -1,0 +1,268 @@
+#include "net/agent_routes.hpp"
+
+#include <chrono>
+
+#include "core/digest.hpp"
+#include "net/record_json.hpp"
+#include "net/request_validation.hpp"
+#include "net/responses.hpp"
+#include "net/submission_channels.hpp"
+
+namespace sluice::net {
+namespace {
+
+using persistence::Page;
+using persistence::StorageError;
+using persistence::StorageResult;
+using persistence::SubmissionKind;
+using persistence::Transaction;
+
+int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+class AgentRoutes {
+ public:
+  explicit AgentRoutes(AgentRouteServices services) : services_(services) {}
+
+  // Resolves the agent and instance of the path; answers the error itself.
+  bool resolve(const PathParams& params, Responder& responder, SessionKey& key) const {
+    const std::string& name = params.at("name");
+    auto it = services_.agents->find(name);
+    if (it == services_.agents->end() || !it->second.expose_http) {
+      responder.respond(error_response(
+          make_error("agent_not_found", "No HTTP-exposed agent is named '" + name + "'.")));
+      return false;
+    }
+    if (auto error = check_instance_id(params.at("id"))) {
+      responder.respond(error_response(*error));
+      return false;
+    }
+    key.agent = name;
+    key.instance = params.at("id");
+    return true;
+  }
+
+  // Shared front half of prompt and dispatch: agent, body, session, key.
+  bool read_submission(HttpRequest& request, const PathParams& params, Responder& responder,
+                       nlohmann::json& body, actors::SubmitCommand& command) const {
+    command.received_at_ns = steady_ns();
+    if (!resolve(params, responder, command.key)) return false;
+    std::optional<std::string> idempotency_key;
+    std::optional<PublicError> error = require_json_content(request);
+    if (!error) error = parse_json_object(request.body, body);
+    if (!error) error = read_session(body, command.key.session);
+    if (!error) error = read_idempotency_key(request, idempotency_key);
+    if (error) {
+      responder.respond(error_response(*error));
+      return false;
+    }
+    if (idempotency_key) {
+      command.idempotency = persistence::IdempotencyClaim{*idempotency_key, ""};
+    }
+    return true;
+  }
+
+  // The canonical request an idempotency key stands for: a replay must match it.
+  static void seal_idempotency(actors::SubmitCommand& command) {
+    if (!command.idempotency) return;
+    const nlohmann::json canonical = {{"kind", persistence::to_string(command.kind)},
+                                      {"session", command.key.session},
+                                      {"input", command.input_text}};
+    command.idempotency->body_hash = sha256_hex(canonical.dump());
+  }
+
+  void prompt(HttpRequest& request, const PathParams& params,
+              std::shared_ptr<Responder> responder) const {
+    nlohmann::json body;
+    actors::SubmitCommand command;
+    if (!read_submission(request, params, *responder, body, command)) return;
+    auto message = body.find("message");
+    if (message == body.end() || !message->is_string()) {
+      responder->respond(error_response(
+          make_error("invalid_request", "\"message\" is required and must be a string.")));
+      return;
+    }
+    command.kind = SubmissionKind::direct;
+    command.input_text = message->get<std::string>();
+    seal_idempotency(command);
+    const bool stream = request.header("Accept").find("text/event-stream") != std::string::npos;
+    command.observer =
+        make_prompt_channel(std::move(responder), stream ? PromptMode::stream : PromptMode::sync);
+    services_.gateway->submit(std::move(command));
+  }
+
+  void dispatch(HttpRequest& request, const PathParams& params,
+                std::shared_ptr<Responder> responder) const {
+    nlohmann::json body;
+    actors::SubmitCommand command;
+    if (!read_submission(request, params, *responder, body, command)) return;
+    auto input = body.find("input");
+    if (input == body.end()) {
+      responder->respond(error_response(make_error("invalid_request", "\"input\" is required.")));
+      return;
+    }
+    command.kind = SubmissionKind::dispatch;
+    command.input_text = input->is_string() ? input->get<std::string>() : input->dump();
+    seal_idempotency(command);
+    command.observer = make_dispatch_channel(std::move(responder));
+    services_.gateway->submit(std::move(command));
+  }
+
+  void abort(HttpRequest& request, const PathParams& params,
+             std::shared_ptr<Responder> responder) const {
+    actors::AbortCommand command;
+    if (!resolve(params, *responder, command.key)) return;
+    nlohmann::json body = nlohmann::json::object();
+    if (!request.body.empty()) {
+      std::optional<PublicError> error = require_json_content(request);
+      if (!error) error = parse_json_object(request.body, body);
+      if (error) {
+        responder->respond(error_response(*error));
+        return;
+      }
+    }
+    if (auto error = read_session(body, command.key.session)) {
+      responder->respond(error_response(*error));
+      return;
+    }
+    if (auto id = body.find("submissionId"); id != body.end() && !id->is_null()) {
+      if (!id->is_string() || id->get_ref<const std::string&>().empty()) {
+        responder->respond(error_response(
+            make_error("invalid_request", "\"submissionId\" must be a non-empty string.")));
+        return;
+      }
+      command.submission_id = id->get<std::string>();
+    }
+    command.observer = make_abort_channel(std::move(responder));
+    services_.gateway->abort(std::move(command));
+  }
+
+  // Runs a read on the storage thread and answers from there.
+  template <class Work>
+  void read(std::shared_ptr<Responder> responder, Work work) const {
+    services_.storage->submit<HttpResponse>(
+        [work = std::move(work)](Transaction& txn) { return work(txn); },
+        [responder](StorageResult<HttpResponse> result) {
+          if (auto* response = std::get_if<HttpResponse>(&result)) {
+            responder->respond(std::move(*response));
+          } else {
+            responder->respond(error_response(make_error("unavailable", "Storage is unavailable.")));
+          }
+        });
+  }
+
+  bool read_session_param(const HttpRequest& request, Responder& responder,
+                          std::string& session) const {
+    nlohmann::json holder = nlohmann::json::object();
+    if (auto value = request.query_param("session")) holder["session"] = *value;
+    if (auto error = read_session(holder, session)) {
+      responder.respond(error_response(*error));
+      return false;
+    }
+    return true;
+  }
+
+  bool read_page(const HttpRequest& request, Responder& responder, Page& page) const {
+    int64_t limit = 100;
+    std::optional<PublicError> error = read_int_param(request, "after", 0, INT64_MAX, page.after);
+    if (!error) error = read_int_param(request, "limit", 1, 1000, limit);
+    if (error) {
+      responder.respond(error_response(*error));
+      return false;
+    }
+    page.limit = static_cast<int>(limit);
+    return true;
+  }
+
+  void list_submissions(HttpRequest& request, const PathParams& params,
+                        std::shared_ptr<Responder> responder) const {
+    SessionKey key;
+    Page page;
+    if (!resolve(params, *responder, key) || !read_session_param(request, *responder, key.session) ||
+        !read_page(request, *responder, page)) {
+      return;
+    }
+    std::optional<persistence::SubmissionState> state;
+    if (auto text = request.query_param("state")) {
+      state = persistence::parse_submission_state(*text);
+      if (!state) {
+        responder->respond(error_response(make_error(
+            "invalid_request",
+            "Query parameter 'state' must be queued, running, completed, failed or aborted.")));
+        return;
+      }
+    }
+    read(std::move(responder), [key, page, state](Transaction& txn) {
+      auto records = txn.list_submissions(key, state, page);
+      nlohmann::json list = nlohmann::json::array();
+      for (const auto& record : records) list.push_back(submission_json(record));
+      nlohmann::json body = {{"submissions", std::move(list)}};
+      if (static_cast<int>(records.size()) == page.limit) body["next"] = records.back().sequence;
+      return json_response(200, body);
+    });
+  }
+
+  void get_submission(HttpRequest&, const PathParams& params,
+                      std::shared_ptr<Responder> responder) const {
+    SessionKey key;
+    if (!resolve(params, *responder, key)) return;
+    read(std::move(responder), [key, id = params.at("submissionId")](Transaction& txn) {
+      auto record = txn.get_submission(key.agent, key.instance, id);
+      if (!record) {
+        return error_response(
+            make_error("submission_not_found", "No submission '" + id + "' for this agent instance."));
+      }
+      return json_response(200, submission_json(*record));
+    });
+  }
+
+  void history(HttpRequest& request, const PathParams& params,
+               std::shared_ptr<Responder> responder) const {
+    SessionKey key;
+    Page page;
+    if (!resolve(params, *responder, key) || !read_session_param(request, *responder, key.session) ||
+        !read_page(request, *responder, page)) {
+      return;
+    }
+    read(std::move(responder), [key, page](Transaction& txn) {
+      auto entries = txn.read_history(key, page);
+      nlohmann::json list = nlohmann::json::array();
+      for (const auto& entry : entries) list.push_back(history_entry_json(entry));
+      nlohmann::json body = {{"entries", std::move(list)}};
+      if (static_cast<int>(entries.size()) == page.limit) body["next"] = entries.back().position;
+      return json_response(200, body);
+    });
+  }
+
+ private:
+  AgentRouteServices services_;
+};
+
+}  // namespace
+
+void add_agent_routes(RouteTable& table, AgentRouteServices services) {
+  auto routes = std::make_shared<AgentRoutes>(services);
+  auto bind = [routes](auto method) {
+    return [routes, method](HttpRequest& request, const PathParams& params,
+                            std::shared_ptr<Responder> responder) {
+      ((*routes).*method)(request, params, std::move(responder));
+    };
+  };
+  table.add({"POST", "/agents/:name/:id", "Prompt an agent (JSON, or SSE with Accept: text/event-stream)",
+             bind(&AgentRoutes::prompt)});
+  table.add({"POST", "/agents/:name/:id/dispatch", "Deliver an input asynchronously (202 receipt)",
+             bind(&AgentRoutes::dispatch)});
+  table.add({"POST", "/agents/:name/:id/abort", "Abort a session's unsettled submissions",
+             bind(&AgentRoutes::abort)});
+  table.add({"GET", "/agents/:name/:id/submissions", "A session's submissions in sequence order",
+             bind(&AgentRoutes::list_submissions)});
+  table.add({"GET", "/agents/:name/:id/submissions/:submissionId", "One submission record",
+             bind(&AgentRoutes::get_submission)});
+  table.add({"GET", "/agents/:name/:id/history", "A session's durable history in order",
+             bind(&AgentRoutes::history)});
+}
+
+}  // namespace sluice::net

@@ -1,0 +1,197 @@
+#include "net/submission_channels.hpp"
+
+#include <atomic>
+#include <mutex>
+
+#include "net/record_json.hpp"
+#include "net/responses.hpp"
+
+namespace sluice::net {
+namespace {
+
+using persistence::SubmissionRecord;
+using persistence::SubmissionState;
+
+constexpr const char* kSubmissionHeader = "X-Sluice-Submission-Id";
+
+PublicError dropped_error() {
+  return make_error("unavailable", "The session's owner stopped before answering.",
+                    "Retry, or look the submission up by its id.");
+}
+
+// The public error a settled, unsuccessful submission answers with.
+PublicError outcome_error(const SubmissionRecord& record) {
+  PublicError error = record.error_json ? PublicError::from_json(nlohmann::json::parse(
+                                              *record.error_json, nullptr, false))
+                                        : make_error("submission_failed", "The submission failed.");
+  if (record.state == SubmissionState::aborted) error.type = "submission_aborted";
+  if (!error.meta.is_object()) error.meta = nlohmann::json::object();
+  error.meta["submissionId"] = record.id;
+  if (!error.meta.contains("reason")) error.meta["reason"] = persistence::to_string(record.state);
+  return error;
+}
+
+class PromptChannel : public actors::SubmissionObserver {
+ public:
+  PromptChannel(std::shared_ptr<Responder> responder, PromptMode mode)
+      : responder_(std::move(responder)), mode_(mode) {}
+
+  ~PromptChannel() override {
+    if (!finished_) fail(dropped_error());
+  }
+
+  void on_admitted(const SubmissionRecord& record, bool) override {
+    std::lock_guard lock(mutex_);
+    submission_id_ = record.id;
+    instance_id_ = record.key.instance;
+    if (mode_ == PromptMode::stream) {
+      responder_->open_stream({{kSubmissionHeader, record.id}});
+      streaming_ = true;
+    }
+  }
+
+  void on_rejected(const PublicError& error) override {
+    std::lock_guard lock(mutex_);
+    fail(error);
+  }
+
+  void on_event(const nlohmann::json& event) override {
+    std::lock_guard lock(mutex_);
+    if (!streaming_ || finished_) return;
+    write_event(event.value("type", "event"), event);
+  }
+
+  void on_settled(const SubmissionRecord& record) override {
+    std::lock_guard lock(mutex_);
+    if (finished_) return;
+    finished_ = true;
+    if (mode_ == PromptMode::sync) {
+      if (record.state == SubmissionState::completed) {
+        responder_->respond(json_response(200, {{"result", result_value(record)}},
+                                          {{kSubmissionHeader, record.id}}));
+      } else {
+        responder_->respond(error_response(outcome_error(record), {{kSubmissionHeader, record.id}}));
+      }
+      return;
+    }
+    if (record.state == SubmissionState::completed) {
+      write_event("result", {{"type", "result"},
+                             {"submissionId", record.id},
+                             {"result", result_value(record)}});
+    } else {
+      write_error_frame(outcome_error(record));
+    }
+    write_event("idle", {{"type", "idle"},
+                         {"instanceId", record.key.instance},
+                         {"session", record.key.session},
+                         {"submissionId", record.id}});
+    responder_->close_stream();
+  }
+
+  bool wants_outcome() const override { return true; }
+  bool wants_events() const override { return mode_ == PromptMode::stream; }
+
+ private:
+  void write_event(const std::string& type, nlohmann::json event) {
+    event["eventIndex"] = next_index_;
+    responder_->stream_write(sse_frame(type, next_index_, event));
+    ++next_index_;
+  }
+
+  void write_error_frame(const PublicError& error) {
+    nlohmann::json data = {{"type", "error"}, {"instanceId", instance_id_}, {"error", error.to_json()}};
+    responder_->stream_write(sse_frame("error", next_index_++, data));
+  }
+
+  // Called with the mutex held (or from the destructor).
+  void fail(PublicError error) {
+    if (finished_) return;
+    finished_ = true;
+    if (!submission_id_.empty()) {
+      if (!error.meta.is_object()) error.meta = nlohmann::json::object();
+      error.meta["submissionId"] = submission_id_;
+    }
+    if (streaming_) {
+      write_error_frame(error);
+      responder_->close_stream();
+    } else {
+      Headers headers;
+      if (!submission_id_.empty()) headers.emplace_back(kSubmissionHeader, submission_id_);
+      responder_->respond(error_response(error, std::move(headers)));
+    }
+  }
+
+  std::shared_ptr<Responder> responder_;
+  PromptMode mode_;
+  std::mutex mutex_;
+  bool streaming_ = false;
+  bool finished_ = false;
+  int64_t next_index_ = 0;
+  std::string submission_id_;
+  std::string instance_id_;
+};
+
+class DispatchChannel : public actors::SubmissionObserver {
+ public:
+  explicit DispatchChannel(std::shared_ptr<Responder> responder)
+      : responder_(std::move(responder)) {}
+  ~DispatchChannel() override {
+    if (!answered_.exchange(true)) responder_->respond(error_response(dropped_error()));
+  }
+
+  void on_admitted(const SubmissionRecord& record, bool) override {
+    if (answered_.exchange(true)) return;
+    responder_->respond(
+        json_response(202, dispatch_receipt_json(record), {{kSubmissionHeader, record.id}}));
+  }
+  void on_rejected(const PublicError& error) override {
+    if (answered_.exchange(true)) return;
+    responder_->respond(error_response(error));
+  }
+  void on_event(const nlohmann::json&) override {}
+  void on_settled(const SubmissionRecord&) override {}
+  bool wants_outcome() const override { return false; }
+  bool wants_events() const override { return false; }
+
+ private:
+  std::shared_ptr<Responder> responder_;
+  std::atomic<bool> answered_{false};
+};
+
+class AbortChannel : public actors::AbortObserver {
+ public:
+  explicit AbortChannel(std::shared_ptr<Responder> responder) : responder_(std::move(responder)) {}
+  ~AbortChannel() override {
+    if (!answered_.exchange(true)) responder_->respond(error_response(dropped_error()));
+  }
+  void on_aborted(const std::vector<std::string>& ids) override {
+    if (answered_.exchange(true)) return;
+    responder_->respond(json_response(202, {{"aborted", ids}}));
+  }
+  void on_failed(const PublicError& error) override {
+    if (answered_.exchange(true)) return;
+    responder_->respond(error_response(error));
+  }
+
+ private:
+  std::shared_ptr<Responder> responder_;
+  std::atomic<bool> answered_{false};
+};
+
+}  // namespace
+
+std::shared_ptr<actors::SubmissionObserver> make_prompt_channel(std::shared_ptr<Responder> responder,
+                                                                PromptMode mode) {
+  return std::make_shared<PromptChannel>(std::move(responder), mode);
+}
+
+std::shared_ptr<actors::SubmissionObserver> make_dispatch_channel(
+    std::shared_ptr<Responder> responder) {
+  return std::make_shared<DispatchChannel>(std::move(responder));
+}
+
+std::shared_ptr<actors::AbortObserver> make_abort_channel(std::shared_ptr<Responder> responder) {
+  return std::make_shared<AbortChannel>(std::move(responder));
+}
+
+}  // namespace sluice::net

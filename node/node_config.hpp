@@ -1,0 +1,37 @@
+#pragma once
+// A node's configuration, read only from its environment (PROTOCOL.md
+// "Configuration"; every variable is listed in the README).
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <stdexcept>
+#include <string>
+
+#include "actors/coordinator_actor.hpp"
+#include "actors/session_context.hpp"
+#include "net/http_server.hpp"
+
+namespace sluice::node {
+
+struct ConfigError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct NodeConfig {
+  std::filesystem::path project_dir = ".";
+  std::string database_url;  // "" = in-memory SQLite
+  std::string auth_token;    // "" = no authentication
+  std::string node_id;
+  std::string log_level = "info";
+  net::ServerOptions http;
+  actors::SessionLimits limits;
+  actors::CoordinatorOptions coordinator;
+  size_t actor_threads = 2;
+
+  // Reads every variable through `lookup` (nullptr when unset). Throws
+  // ConfigError naming the variable and what it accepts.
+  static NodeConfig from_environment(const std::function<const char*(const char*)>& lookup);
+};
+
+}  // namespace sluice::node
