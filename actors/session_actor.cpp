@@ -629,16 +629,14 @@ class SessionActor : public caf::event_based_actor {
   }
 
   // Hands the running submission back at its last committed turn boundary: the
-  // next owner continues from the committed history without using an attempt.
+  // next owner continues the same attempt from the committed history.
   void release_running() {
     SubmissionRecord record = running_->item.record;
-    const bool consumed = running_->item.consumes_attempt;
     running_.reset();
     Transition t;
     SubmissionPatch patch;
     patch.id = record.id;
     patch.released = true;
-    if (consumed) patch.attempts = std::max(0, record.attempts - 1);
     t.mutation.patches.push_back(std::move(patch));
     record.released = true;
     queue_.push_front({std::move(record), false});

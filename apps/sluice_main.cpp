@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "node/node.hpp"
@@ -50,6 +51,8 @@ int main(int argc, char** argv) {
                             "Project directory holding agents/NAME.toml (default: .)");
 
   CLI11_PARSE(app, argc, argv);
+  // Logs go to stderr, leaving stdout for what a command prints as its result.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("sluice"));
   try {
     if (serve_command->parsed()) return serve(project_dir);
   } catch (const std::exception& error) {

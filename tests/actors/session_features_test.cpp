@@ -78,7 +78,7 @@ TEST_CASE("an SSE prompt streams the turn's events, then result, then idle") {
   CHECK(stream.complete());
 }
 
-TEST_CASE("dispatch answers 202 with a receipt; an idempotent replay answers the same") {
+TEST_CASE("dispatch answers 202 with a receipt and an idempotent replay answers the same") {
   TestProject project;
   TestNode node(project.path());
   HttpClient client("127.0.0.1", node.port());
