@@ -5,6 +5,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -13,10 +14,31 @@
 
 namespace sluice::harness {
 
+// what() begins with the key it is about: "model: ..." or "model_options.delay_ms: ...".
 struct ModelConfigError : std::runtime_error {
   using std::runtime_error::runtime_error;
+  ModelConfigError(std::string key, std::string problem)
+      : std::runtime_error(key + ": " + problem),
+        key_(std::move(key)),
+        problem_(std::move(problem)) {}
+
+  // Both empty when built from a single message.
+  const std::string& key() const { return key_; }
+  const std::string& problem() const { return problem_; }
+
+ private:
+  std::string key_;
+  std::string problem_;
 };
 
+// Checks that `model` names a known model and that `options` ([model_options], an
+// object or null) suit it, without building anything. Throws ModelConfigError.
+void validate_model(const std::string& model, const nlohmann::json& options);
+
+// Models it makes must not start turns once it is destroyed. Destruction stops the
+// thread: pending turns are dropped without calling their observers, and a turn
+// being delivered at that moment makes no further observer call after the one
+// in progress. Never destroy it from inside an observer callback.
 class ModelRuntime {
  public:
   ModelRuntime();

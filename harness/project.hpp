@@ -5,6 +5,7 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "harness/agent_definition.hpp"
 
@@ -20,6 +21,9 @@ struct Project {
 
   const AgentDefinition* find_agent(const std::string& name) const;
 };
+
+// The file stem rule for agent names: [A-Za-z0-9][A-Za-z0-9_-]* (so never ':').
+bool is_valid_agent_name(std::string_view name);
 
 // Throws ProjectError. A project without an agents/ folder has no agents.
 Project load_project(const std::filesystem::path& root);
