@@ -85,13 +85,11 @@ class CoordinatorActor : public caf::event_based_actor {
   void renew() {
     if (stopping_) return;
     auto self = caf::actor_cast<caf::actor>(this);
-    context_->storage->submit<bool>(
-        [node = context_->node, lease = options_.lease.count()](Transaction& txn) {
-          return txn.renew_lease(node, lease);
-        },
-        [self, this](StorageResult<bool> result) {
-          continue_in(self, [this, result] { on_renewed(result); });
-        });
+    context_->storage->submit<bool>([node = context_->node, lease = options_.lease.count()](
+                                        Transaction& txn) { return txn.renew_lease(node, lease); },
+                                    [self, this](StorageResult<bool> result) {
+                                      continue_in(self, [this, result] { on_renewed(result); });
+                                    });
   }
 
   void on_renewed(const StorageResult<bool>& result) {

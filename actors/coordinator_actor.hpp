@@ -16,10 +16,10 @@
 namespace sluice::actors {
 
 struct CoordinatorOptions {
-  std::chrono::milliseconds lease{3000};         // how long a node's lease lasts
-  std::chrono::milliseconds renew_every{1000};   // renewal period
-  std::chrono::milliseconds reclaim_every{1000}; // orphan scan period
-  int reclaim_batch = 500;                       // sessions handed over per scan
+  std::chrono::milliseconds lease{3000};          // how long a node's lease lasts
+  std::chrono::milliseconds renew_every{1000};    // renewal period
+  std::chrono::milliseconds reclaim_every{1000};  // orphan scan period
+  int reclaim_batch = 500;                        // sessions handed over per scan
 };
 
 // Shared with /readyz: true while the node holds its lease and storage answers.

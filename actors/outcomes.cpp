@@ -59,15 +59,20 @@ Settlement settle_aborted(SubmissionRecord record, int64_t now_ms) {
   return out;
 }
 
-persistence::HistoryEntry interruption_entry(const SubmissionRecord& record, std::string text,
-                                             int64_t now_ms) {
+persistence::HistoryEntry entry_of(const SubmissionRecord& record, std::string type,
+                                   std::string text, int64_t now_ms) {
   persistence::HistoryEntry entry;
   entry.sequence = record.sequence;
   entry.submission_id = record.id;
-  entry.type = "interruption";
+  entry.type = std::move(type);
   entry.timestamp_ms = now_ms;
   entry.text = std::move(text);
   return entry;
+}
+
+persistence::HistoryEntry interruption_entry(const SubmissionRecord& record, std::string text,
+                                             int64_t now_ms) {
+  return entry_of(record, "interruption", std::move(text), now_ms);
 }
 
 }  // namespace sluice::actors

@@ -32,6 +32,9 @@ Settlement settle_failed(persistence::SubmissionRecord record, const PublicError
                          int64_t now_ms);
 Settlement settle_aborted(persistence::SubmissionRecord record, int64_t now_ms);
 
+// A history entry written by `record` (user, assistant, interruption...).
+persistence::HistoryEntry entry_of(const persistence::SubmissionRecord& record, std::string type,
+                                   std::string text, int64_t now_ms);
 // A visible marker in the history, e.g. for an attempt budget that ran out.
 persistence::HistoryEntry interruption_entry(const persistence::SubmissionRecord& record,
                                              std::string text, int64_t now_ms);

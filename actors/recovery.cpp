@@ -36,8 +36,8 @@ void add_settlement(RecoveryPlan& plan, Settlement settlement) {
 void fail_with_marker(RecoveryPlan& plan, const SubmissionRecord& record, const char* reason,
                       const std::string& message, int64_t now_ms) {
   plan.mutation.append.push_back(interruption_entry(record, message, now_ms));
-  add_settlement(plan, settle_failed(record, failed_error(record.id, reason, message, false),
-                                     now_ms));
+  add_settlement(plan,
+                 settle_failed(record, failed_error(record.id, reason, message, false), now_ms));
 }
 
 void recover_running(RecoveryPlan& plan, const persistence::ClaimResult& claim,

@@ -20,9 +20,9 @@ struct QueuedSubmission {
 };
 
 struct RecoveryPlan {
-  persistence::SessionMutation mutation;  // settlements and history markers
+  persistence::SessionMutation mutation;               // settlements and history markers
   std::vector<persistence::SubmissionRecord> settled;  // as they read after the mutation
-  std::deque<QueuedSubmission> queue;                   // what runs next, in sequence order
+  std::deque<QueuedSubmission> queue;                  // what runs next, in sequence order
 };
 
 RecoveryPlan plan_recovery(const persistence::ClaimResult& claim, const SessionLimits& limits,

@@ -44,7 +44,8 @@ class RouterActor : public caf::event_based_actor {
         },
         [this](passivate_atom, const SessionKey& key, uint64_t received) -> bool {
           auto it = sessions_.find(key);
-          if (it == sessions_.end() || it->second.actor.address() != caf::actor_cast<caf::actor_addr>(current_sender()) ||
+          if (it == sessions_.end() ||
+              it->second.actor.address() != caf::actor_cast<caf::actor_addr>(current_sender()) ||
               it->second.forwarded != received) {
             return false;
           }

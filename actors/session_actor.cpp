@@ -22,7 +22,6 @@ namespace {
 using persistence::AdmitResult;
 using persistence::AdmitStatus;
 using persistence::ClaimResult;
-using persistence::HistoryEntry;
 using persistence::SessionMutation;
 using persistence::StorageError;
 using persistence::StorageResult;
@@ -31,12 +30,6 @@ using persistence::SubmissionPatch;
 using persistence::SubmissionRecord;
 using persistence::SubmissionState;
 using persistence::Transaction;
-
-int64_t steady_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 PublicError unavailable(const std::string& message, const std::string& submission_id = {}) {
   nlohmann::json meta = nullptr;
@@ -53,13 +46,13 @@ PublicError unavailable(const std::string& message, const std::string& submissio
 struct Transition {
   SessionMutation mutation;
   std::vector<SubmissionRecord> settled;
-  bool starts_next = false;     // running_ becomes startable once committed
-  bool restarts_turn = false;   // a retry of the running submission's turn
+  bool starts_next = false;    // running_ becomes startable once committed
+  bool restarts_turn = false;  // a retry of the running submission's turn
   std::function<void(const StorageError*)> after_commit;
 
   bool empty() const {
-    return mutation.append.empty() && mutation.entry_patches.empty() &&
-           mutation.patches.empty() && !after_commit;
+    return mutation.append.empty() && mutation.entry_patches.empty() && mutation.patches.empty() &&
+           !after_commit;
   }
 };
 
@@ -67,7 +60,7 @@ struct Running {
   QueuedSubmission item;  // the record as it reads once the start committed
   bool started = false;   // its start is committed; a turn may run
   bool abort_requested = false;
-  uint64_t turn = 0;      // token of the current model turn; stale callbacks are ignored
+  uint64_t turn = 0;  // token of the current model turn; stale callbacks are ignored
   std::string turn_id;
   int64_t turn_started_ns = 0;
   std::shared_ptr<harness::TurnHandle> handle;
@@ -131,8 +124,7 @@ class SessionActor : public caf::event_based_actor {
   // --- turn callbacks, run inside the actor ------------------------------------------
   void on_delta(uint64_t turn, const std::string& delta) {
     if (!current_turn(turn)) return;
-    emit(running_->item.record, "text_delta",
-         {{"delta", delta}, {"turnId", running_->turn_id}});
+    emit(running_->item.record, "text_delta", {{"delta", delta}, {"turnId", running_->turn_id}});
   }
 
   void on_turn_finished(uint64_t turn, const harness::TurnResult& result) {
@@ -147,13 +139,7 @@ class SessionActor : public caf::event_based_actor {
     emit(record, "agent_end", nlohmann::json::object());
 
     Transition t;
-    HistoryEntry reply;
-    reply.sequence = record.sequence;
-    reply.submission_id = record.id;
-    reply.type = "assistant";
-    reply.timestamp_ms = now_ms();
-    reply.text = result.text;
-    t.mutation.append.push_back(std::move(reply));
+    t.mutation.append.push_back(entry_of(record, "assistant", result.text, now_ms()));
     add_settlement(t, settle_completed(record, nlohmann::json(result.text).dump(), now_ms()));
     running_.reset();
     commit(std::move(t));
@@ -185,8 +171,8 @@ class SessionActor : public caf::event_based_actor {
           record, "Stopped: the model provider kept failing and the retry budget ran out.",
           now_ms()));
     }
-    add_settlement(t, settle_failed(record, failed_error(record.id, reason, error.message, true),
-                                    now_ms()));
+    add_settlement(
+        t, settle_failed(record, failed_error(record.id, reason, error.message, true), now_ms()));
     running_.reset();
     commit(std::move(t));
   }
@@ -208,7 +194,7 @@ class SessionActor : public caf::event_based_actor {
   }
 
   void record_turn_metrics(const Running& run) {
-    context_->metrics->turn_finished(static_cast<double>(steady_ns() - run.turn_started_ns) /
+    context_->metrics->turn_finished(static_cast<double>(steady_now_ns() - run.turn_started_ns) /
                                      1e9);
   }
 
@@ -333,7 +319,7 @@ class SessionActor : public caf::event_based_actor {
         }
         break;
       case AdmitStatus::admitted: {
-        const double seconds = static_cast<double>(steady_ns() - command->received_at_ns) / 1e9;
+        const double seconds = static_cast<double>(steady_now_ns() - command->received_at_ns) / 1e9;
         context_->metrics->admitted(command->kind == SubmissionKind::dispatch, seconds);
         context_->metrics->queue_depth_add(1);
         observer.on_admitted(admit.record, false);
@@ -367,13 +353,7 @@ class SessionActor : public caf::event_based_actor {
     if (record.started_at_ms == 0) patch.started_at_ms = now_ms();
     if (!record.input_applied) {
       patch.input_applied = true;
-      HistoryEntry user;
-      user.sequence = record.sequence;
-      user.submission_id = record.id;
-      user.type = "user";
-      user.timestamp_ms = now_ms();
-      user.text = record.input_text;
-      t.mutation.append.push_back(std::move(user));
+      t.mutation.append.push_back(entry_of(record, "user", record.input_text, now_ms()));
     }
     record.state = SubmissionState::running;
     record.last_owner = context_->node.node_id;
@@ -398,9 +378,8 @@ class SessionActor : public caf::event_based_actor {
           return txn.mutate(key, fence, shared->mutation);
         },
         [self, this, shared](StorageResult<std::vector<int64_t>> result) {
-          continue_in(self, [this, shared, result = std::move(result)] {
-            on_committed(*shared, result);
-          });
+          continue_in(
+              self, [this, shared, result = std::move(result)] { on_committed(*shared, result); });
         });
   }
 
@@ -474,7 +453,7 @@ class SessionActor : public caf::event_based_actor {
     }
     run.turn = ++turn_counter_;
     run.turn_id = new_id("turn_");
-    run.turn_started_ns = steady_ns();
+    run.turn_started_ns = steady_now_ns();
     if (!is_retry) emit(record, "agent_start", nlohmann::json::object());
     emit(record, "turn_start", {{"turnId", run.turn_id}, {"attempt", record.attempts}});
     emit(record, "message_start", {{"turnId", run.turn_id}, {"role", "assistant"}});
@@ -489,9 +468,11 @@ class SessionActor : public caf::event_based_actor {
     run.handle = agent_->model->start_turn(std::move(request), std::move(relay));
 
     const int64_t elapsed = now_ms() - record.started_at_ms;
-    const int64_t remaining = std::max<int64_t>(0, context_->limits.submission_timeout_ms - elapsed);
+    const int64_t remaining =
+        std::max<int64_t>(0, context_->limits.submission_timeout_ms - elapsed);
     const uint64_t token = run.turn;
-    continue_after(this, std::chrono::milliseconds(remaining), [this, token] { on_timeout(token); });
+    continue_after(this, std::chrono::milliseconds(remaining),
+                   [this, token] { on_timeout(token); });
   }
 
   void retry_turn(uint64_t token) {

@@ -3,9 +3,9 @@
 #include <cstdlib>
 #include <iostream>
 
-#include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include "node/node.hpp"
 
@@ -20,8 +20,8 @@ int serve(const std::string& project_dir) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
-  sluice::node::NodeConfig config =
-      sluice::node::NodeConfig::from_environment([](const char* name) { return std::getenv(name); });
+  sluice::node::NodeConfig config = sluice::node::NodeConfig::from_environment(
+      [](const char* name) { return std::getenv(name); });
   config.project_dir = project_dir;
   spdlog::set_level(spdlog::level::from_str(config.log_level));
 

@@ -7,6 +7,8 @@
 namespace sluice {
 
 int64_t now_ms();
+// Monotonic nanoseconds, for measuring durations.
+int64_t steady_now_ns();
 std::string iso8601(int64_t unix_ms);
 
 }  // namespace sluice

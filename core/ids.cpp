@@ -9,10 +9,9 @@ namespace sluice {
 std::string new_ulid() {
   static constexpr char kAlphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
   thread_local std::mt19937_64 rng{std::random_device{}()};
-  const uint64_t ms = static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count());
+  const uint64_t ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                std::chrono::system_clock::now().time_since_epoch())
+                                                .count());
   const uint64_t hi = rng();
   const uint64_t lo = rng();
   std::string out(26, '0');

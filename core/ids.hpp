@@ -7,6 +7,8 @@
 namespace sluice {
 
 std::string new_ulid();
-inline std::string new_id(std::string_view prefix) { return std::string(prefix) + new_ulid(); }
+inline std::string new_id(std::string_view prefix) {
+  return std::string(prefix) + new_ulid();
+}
 
 }  // namespace sluice

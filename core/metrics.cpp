@@ -15,7 +15,7 @@ namespace {
 
 const prometheus::Histogram::BucketBoundaries kLatencyBuckets = {
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-    0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,     10};
+    0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
 
 }  // namespace
 
@@ -48,18 +48,16 @@ struct Metrics::Impl {
                                          .Help("Session actors currently in memory")
                                          .Register(*registry)
                                          .Add({});
-  prometheus::Histogram& admission_latency =
-      prometheus::BuildHistogram()
-          .Name("sluice_admission_latency_seconds")
-          .Help("From request received to durable admission")
-          .Register(*registry)
-          .Add({}, kLatencyBuckets);
-  prometheus::Histogram& settle_latency =
-      prometheus::BuildHistogram()
-          .Name("sluice_submission_latency_seconds")
-          .Help("From admission to settlement")
-          .Register(*registry)
-          .Add({}, kLatencyBuckets);
+  prometheus::Histogram& admission_latency = prometheus::BuildHistogram()
+                                                 .Name("sluice_admission_latency_seconds")
+                                                 .Help("From request received to durable admission")
+                                                 .Register(*registry)
+                                                 .Add({}, kLatencyBuckets);
+  prometheus::Histogram& settle_latency = prometheus::BuildHistogram()
+                                              .Name("sluice_submission_latency_seconds")
+                                              .Help("From admission to settlement")
+                                              .Register(*registry)
+                                              .Add({}, kLatencyBuckets);
   prometheus::Histogram& turn_latency = prometheus::BuildHistogram()
                                             .Name("sluice_turn_latency_seconds")
                                             .Help("Duration of one model turn")
@@ -72,8 +70,8 @@ struct Metrics::Impl {
   std::unordered_map<std::string, prometheus::Counter*> rejected_by_type;
 
   prometheus::Counter& labelled(std::unordered_map<std::string, prometheus::Counter*>& cache,
-                                prometheus::Family<prometheus::Counter>& family,
-                                const char* label, const std::string& value) {
+                                prometheus::Family<prometheus::Counter>& family, const char* label,
+                                const std::string& value) {
     std::lock_guard lock(labelled_mutex);
     auto [it, inserted] = cache.try_emplace(value, nullptr);
     if (inserted) it->second = &family.Add({{label, value}});
@@ -100,7 +98,9 @@ void Metrics::rejected(const std::string& error_type) {
   impl_->labelled(impl_->rejected_by_type, impl_->rejections, "type", error_type).Increment();
 }
 
-void Metrics::turn_finished(double seconds) { impl_->turn_latency.Observe(seconds); }
+void Metrics::turn_finished(double seconds) {
+  impl_->turn_latency.Observe(seconds);
+}
 
 namespace {
 void change(prometheus::Gauge& gauge, int64_t delta) {
@@ -112,9 +112,13 @@ void change(prometheus::Gauge& gauge, int64_t delta) {
 }
 }  // namespace
 
-void Metrics::queue_depth_add(int64_t delta) { change(impl_->queue_depth, delta); }
+void Metrics::queue_depth_add(int64_t delta) {
+  change(impl_->queue_depth, delta);
+}
 
-void Metrics::live_sessions_add(int64_t delta) { change(impl_->live_sessions, delta); }
+void Metrics::live_sessions_add(int64_t delta) {
+  change(impl_->live_sessions, delta);
+}
 
 std::string Metrics::render() const {
   std::ostringstream out;

@@ -14,8 +14,8 @@ struct PublicError {
   nlohmann::json meta;  // object or null
 
   int http_status() const;
-  nlohmann::json to_json() const;            // the inner {"type",...} object
-  nlohmann::json envelope() const;           // {"error": to_json()}
+  nlohmann::json to_json() const;   // the inner {"type",...} object
+  nlohmann::json envelope() const;  // {"error": to_json()}
   static PublicError from_json(const nlohmann::json& inner);
 };
 

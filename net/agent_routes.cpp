@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "core/clock.hpp"
 #include "core/digest.hpp"
 #include "net/record_json.hpp"
 #include "net/request_validation.hpp"
@@ -16,12 +17,6 @@ using persistence::StorageError;
 using persistence::StorageResult;
 using persistence::SubmissionKind;
 using persistence::Transaction;
-
-int64_t steady_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 class AgentRoutes {
  public:
@@ -48,7 +43,7 @@ class AgentRoutes {
   // Shared front half of prompt and dispatch: agent, body, session, key.
   bool read_submission(HttpRequest& request, const PathParams& params, Responder& responder,
                        nlohmann::json& body, actors::SubmitCommand& command) const {
-    command.received_at_ns = steady_ns();
+    command.received_at_ns = steady_now_ns();
     if (!resolve(params, responder, command.key)) return false;
     std::optional<std::string> idempotency_key;
     std::optional<PublicError> error = require_json_content(request);
@@ -149,7 +144,8 @@ class AgentRoutes {
           if (auto* response = std::get_if<HttpResponse>(&result)) {
             responder->respond(std::move(*response));
           } else {
-            responder->respond(error_response(make_error("unavailable", "Storage is unavailable.")));
+            responder->respond(
+                error_response(make_error("unavailable", "Storage is unavailable.")));
           }
         });
   }
@@ -177,14 +173,29 @@ class AgentRoutes {
     return true;
   }
 
+  // The resolve + session + page preamble of the paged reads.
+  bool read_paged_request(const HttpRequest& request, const PathParams& params,
+                          Responder& responder, SessionKey& key, Page& page) const {
+    return resolve(params, responder, key) && read_session_param(request, responder, key.session) &&
+           read_page(request, responder, page);
+  }
+
+  // {"<field>": [...], "next"?: cursor of the last item when the page is full}
+  template <class Item, class ToJson, class Cursor>
+  static HttpResponse page_response(const char* field, const std::vector<Item>& items,
+                                    const Page& page, ToJson to_json, Cursor cursor) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& item : items) list.push_back(to_json(item));
+    nlohmann::json body = {{field, std::move(list)}};
+    if (static_cast<int>(items.size()) == page.limit) body["next"] = cursor(items.back());
+    return json_response(200, body);
+  }
+
   void list_submissions(HttpRequest& request, const PathParams& params,
                         std::shared_ptr<Responder> responder) const {
     SessionKey key;
     Page page;
-    if (!resolve(params, *responder, key) || !read_session_param(request, *responder, key.session) ||
-        !read_page(request, *responder, page)) {
-      return;
-    }
+    if (!read_paged_request(request, params, *responder, key, page)) return;
     std::optional<persistence::SubmissionState> state;
     if (auto text = request.query_param("state")) {
       state = persistence::parse_submission_state(*text);
@@ -196,12 +207,9 @@ class AgentRoutes {
       }
     }
     read(std::move(responder), [key, page, state](Transaction& txn) {
-      auto records = txn.list_submissions(key, state, page);
-      nlohmann::json list = nlohmann::json::array();
-      for (const auto& record : records) list.push_back(submission_json(record));
-      nlohmann::json body = {{"submissions", std::move(list)}};
-      if (static_cast<int>(records.size()) == page.limit) body["next"] = records.back().sequence;
-      return json_response(200, body);
+      return page_response("submissions", txn.list_submissions(key, state, page), page,
+                           submission_json,
+                           [](const persistence::SubmissionRecord& r) { return r.sequence; });
     });
   }
 
@@ -212,8 +220,8 @@ class AgentRoutes {
     read(std::move(responder), [key, id = params.at("submissionId")](Transaction& txn) {
       auto record = txn.get_submission(key.agent, key.instance, id);
       if (!record) {
-        return error_response(
-            make_error("submission_not_found", "No submission '" + id + "' for this agent instance."));
+        return error_response(make_error("submission_not_found",
+                                         "No submission '" + id + "' for this agent instance."));
       }
       return json_response(200, submission_json(*record));
     });
@@ -223,17 +231,10 @@ class AgentRoutes {
                std::shared_ptr<Responder> responder) const {
     SessionKey key;
     Page page;
-    if (!resolve(params, *responder, key) || !read_session_param(request, *responder, key.session) ||
-        !read_page(request, *responder, page)) {
-      return;
-    }
+    if (!read_paged_request(request, params, *responder, key, page)) return;
     read(std::move(responder), [key, page](Transaction& txn) {
-      auto entries = txn.read_history(key, page);
-      nlohmann::json list = nlohmann::json::array();
-      for (const auto& entry : entries) list.push_back(history_entry_json(entry));
-      nlohmann::json body = {{"entries", std::move(list)}};
-      if (static_cast<int>(entries.size()) == page.limit) body["next"] = entries.back().position;
-      return json_response(200, body);
+      return page_response("entries", txn.read_history(key, page), page, history_entry_json,
+                           [](const persistence::HistoryEntry& e) { return e.position; });
     });
   }
 
@@ -251,7 +252,8 @@ void add_agent_routes(RouteTable& table, AgentRouteServices services) {
       ((*routes).*method)(request, params, std::move(responder));
     };
   };
-  table.add({"POST", "/agents/:name/:id", "Prompt an agent (JSON, or SSE with Accept: text/event-stream)",
+  table.add({"POST", "/agents/:name/:id",
+             "Prompt an agent (JSON, or SSE with Accept: text/event-stream)",
              bind(&AgentRoutes::prompt)});
   table.add({"POST", "/agents/:name/:id/dispatch", "Deliver an input asynchronously (202 receipt)",
              bind(&AgentRoutes::dispatch)});

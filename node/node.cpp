@@ -2,8 +2,8 @@
 
 #include <openssl/crypto.h>
 
-#include <caf/all.hpp>
 #include <spdlog/spdlog.h>
+#include <caf/all.hpp>
 
 #include "actors/coordinator_actor.hpp"
 #include "actors/messages.hpp"
@@ -26,7 +26,8 @@ namespace {
 
 bool bearer_matches(const std::string& header, const std::string& token) {
   static constexpr std::string_view kPrefix = "Bearer ";
-  if (header.size() != kPrefix.size() + token.size() || header.compare(0, kPrefix.size(), kPrefix)) {
+  if (header.size() != kPrefix.size() + token.size() ||
+      header.compare(0, kPrefix.size(), kPrefix)) {
     return false;
   }
   return CRYPTO_memcmp(header.data() + kPrefix.size(), token.data(), token.size()) == 0;
@@ -52,7 +53,8 @@ struct Node::Impl {
   bool started = false;
   bool stopped = false;
 
-  explicit Impl(NodeConfig c) : config(std::move(c)), project(harness::load_project(config.project_dir)) {}
+  explicit Impl(NodeConfig c)
+      : config(std::move(c)), project(harness::load_project(config.project_dir)) {}
 };
 
 Node::Node(NodeConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {
@@ -62,11 +64,14 @@ Node::Node(NodeConfig config) : impl_(std::make_unique<Impl>(std::move(config)))
         "DATABASE_URL is not set: storage is in-memory SQLite and nothing survives a restart");
   }
   impl.storage = std::make_unique<persistence::StorageExecutor>(
-      persistence::open_database(impl.config.database_url), persistence::StorageExecutor::Options{});
+      persistence::open_database(impl.config.database_url),
+      persistence::StorageExecutor::Options{});
   spdlog::info("storage: {}", impl.storage->describe());
 }
 
-Node::~Node() { stop(); }
+Node::~Node() {
+  stop();
+}
 
 void Node::start() {
   auto& impl = *impl_;
@@ -76,13 +81,13 @@ void Node::start() {
   context->limits = impl.config.limits;
   context->metrics = &impl.metrics;
   for (const auto& [name, definition] : impl.project.agents) {
-    context->agents[name] = {definition, impl.models.make_model(definition.model,
-                                                                definition.model_options)};
+    context->agents[name] = {definition,
+                             impl.models.make_model(definition.model, definition.model_options)};
   }
 
   auto registered = impl.storage->run_sync<bool>(
-      [node = context->node, lease = impl.config.coordinator.lease.count()](
-          persistence::Transaction& txn) {
+      [node = context->node,
+       lease = impl.config.coordinator.lease.count()](persistence::Transaction& txn) {
         txn.register_node(node, lease);
         return true;
       });
@@ -100,14 +105,15 @@ void Node::start() {
                                                impl.config.coordinator, impl.health);
   impl.gateway = std::make_unique<actors::SessionGateway>(impl.router);
 
-  net::add_agent_routes(impl.routes, {impl.gateway.get(), impl.storage.get(), &impl.project.agents});
+  net::add_agent_routes(impl.routes,
+                        {impl.gateway.get(), impl.storage.get(), &impl.project.agents});
   net::add_operational_routes(
-      impl.routes, {[health = impl.health] {
-                      const bool storage = health->storage_ok, lease = health->lease_held;
-                      return net::Readiness{storage && lease,
-                                            {{"storage", storage}, {"lease", lease}}};
-                    },
-                    &impl.metrics});
+      impl.routes,
+      {[health = impl.health] {
+         const bool storage = health->storage_ok, lease = health->lease_held;
+         return net::Readiness{storage && lease, {{"storage", storage}, {"lease", lease}}};
+       },
+       &impl.metrics});
 
   const std::string token = impl.config.auth_token;
   impl.http = std::make_unique<net::HttpServer>(
@@ -115,10 +121,10 @@ void Node::start() {
                                                        std::shared_ptr<net::Responder> responder) {
         if (!token.empty() && request.path != "/healthz" &&
             !bearer_matches(request.header("Authorization"), token)) {
-          responder->respond(net::error_response(
-              make_error("unauthorized", "A valid bearer token is required.",
-                         "Send Authorization: Bearer <SLUICE_AUTH_TOKEN>."),
-              {{"WWW-Authenticate", "Bearer"}}));
+          responder->respond(
+              net::error_response(make_error("unauthorized", "A valid bearer token is required.",
+                                             "Send Authorization: Bearer <SLUICE_AUTH_TOKEN>."),
+                                  {{"WWW-Authenticate", "Bearer"}}));
           return;
         }
         routes->dispatch(std::move(request), std::move(responder));
@@ -130,7 +136,9 @@ void Node::start() {
                impl.http->port(), context->agents.size());
 }
 
-uint16_t Node::port() const { return impl_->http ? impl_->http->port() : 0; }
+uint16_t Node::port() const {
+  return impl_->http ? impl_->http->port() : 0;
+}
 
 size_t Node::live_sessions() {
   caf::scoped_actor self{*impl_->system};

@@ -66,8 +66,7 @@ NodeConfig NodeConfig::from_environment(const std::function<const char*(const ch
   auto& limits = config.limits;
   limits.max_queue_depth =
       static_cast<size_t>(env.integer("SLUICE_MAX_QUEUE_DEPTH", 10'000, 1, 10'000'000));
-  limits.node_admission_limit =
-      env.integer("SLUICE_NODE_ADMISSION_LIMIT", 100'000, 1, 100'000'000);
+  limits.node_admission_limit = env.integer("SLUICE_NODE_ADMISSION_LIMIT", 100'000, 1, 100'000'000);
   limits.max_attempts = static_cast<int>(env.integer("SLUICE_MAX_ATTEMPTS", 3, 1, 100));
   limits.submission_timeout_ms =
       env.integer("SLUICE_SUBMISSION_TIMEOUT_MS", 600'000, 1, 7 * 86'400'000LL);

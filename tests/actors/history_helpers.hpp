@@ -11,7 +11,8 @@
 namespace sluice::test {
 
 inline std::vector<nlohmann::json> read_all(HttpClient& client, const std::string& base,
-                                            const std::string& field, const std::string& query = "") {
+                                            const std::string& field,
+                                            const std::string& query = "") {
   std::vector<nlohmann::json> out;
   long long after = 0;
   while (true) {

@@ -107,8 +107,8 @@ const HeaderList kJson = {{"Content-Type", "application/json"}};
 // Starts the new incarnation and waits until every submission of the session settled.
 std::vector<json> recover(const std::string& url, const TestProject& project,
                           std::unique_ptr<TestNode>& node, std::unique_ptr<HttpClient>& client) {
-  node = std::make_unique<TestNode>(project.path(), TestNode::Env{{"SLUICE_RECLAIM_INTERVAL_MS", "50"}},
-                                    url);
+  node = std::make_unique<TestNode>(project.path(),
+                                    TestNode::Env{{"SLUICE_RECLAIM_INTERVAL_MS", "50"}}, url);
   client = std::make_unique<HttpClient>("127.0.0.1", node->port());
   std::vector<json> records;
   for (int i = 0; i < 1000; ++i) {

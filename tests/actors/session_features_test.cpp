@@ -46,8 +46,8 @@ TEST_CASE("an SSE prompt streams the turn's events, then result, then idle") {
   TestProject project;
   TestNode node(project.path());
   HttpClient client("127.0.0.1", node.port());
-  auto stream = client.open_sse("POST", "/agents/echo/sse", R"({"message":"one two three"})",
-                                kJson);
+  auto stream =
+      client.open_sse("POST", "/agents/echo/sse", R"({"message":"one two three"})", kJson);
   REQUIRE(stream.status() == 200);
   CHECK(stream.header("Content-Type").find("text/event-stream") == 0);
   const std::string submission = stream.header("X-Sluice-Submission-Id");
@@ -143,8 +143,8 @@ TEST_CASE("abort settles queued submissions at once and the running one promptly
   }
   wait_for_state(client, "/agents/slow/ab/submissions/" + ids[0], "running");
   // Abort just the last queued one first.
-  auto one = client.request("POST", "/agents/slow/ab/abort",
-                            json{{"submissionId", ids[2]}}.dump(), kJson);
+  auto one =
+      client.request("POST", "/agents/slow/ab/abort", json{{"submissionId", ids[2]}}.dump(), kJson);
   REQUIRE(one.status == 202);
   CHECK(one.json()["aborted"] == json::array({ids[2]}));
   // Then everything unsettled.
@@ -188,9 +188,9 @@ TEST_CASE("idle session actors passivate and rehydrate from storage") {
   TestNode node(project.path(), {{"SLUICE_SESSION_IDLE_MS", "50"}});
   HttpClient client("127.0.0.1", node.port());
   for (int i = 0; i < 10; ++i) {
-    REQUIRE(client.request("POST", "/agents/echo/p" + std::to_string(i), R"({"message":"a"})",
-                           kJson)
-                .status == 200);
+    REQUIRE(
+        client.request("POST", "/agents/echo/p" + std::to_string(i), R"({"message":"a"})", kJson)
+            .status == 200);
   }
   size_t live = node.node().live_sessions();
   for (int i = 0; i < 300 && live > 0; ++i) {

@@ -18,8 +18,9 @@ std::string prompt_body(const std::string& message) {
 }
 }  // namespace
 
-TEST_CASE("50 concurrent clients x 20 messages to one session: each once, in order, never "
-          "interleaved") {
+TEST_CASE(
+    "50 concurrent clients x 20 messages to one session: each once, in order, never "
+    "interleaved") {
   TestProject project;
   TestNode node(project.path());
   constexpr int kClients = 50;

@@ -47,7 +47,8 @@ TEST_CASE("public errors map to their documented statuses and envelope") {
   CHECK(status_for_error_type("submission_aborted") == 409);
   CHECK(status_for_error_type("provider_error") == 502);
   CHECK(status_for_error_type("something_new") == 500);
-  const auto envelope = make_error("invalid_request", "bad", "fix it", {{"reason", "x"}}).envelope();
+  const auto envelope =
+      make_error("invalid_request", "bad", "fix it", {{"reason", "x"}}).envelope();
   CHECK(envelope["error"]["type"] == "invalid_request");
   CHECK(envelope["error"]["message"] == "bad");
   CHECK(envelope["error"]["details"] == "fix it");

@@ -52,7 +52,9 @@ class Server {
   Process process_;
 };
 
-std::string session_name(int s) { return "s" + std::to_string(s); }
+std::string session_name(int s) {
+  return "s" + std::to_string(s);
+}
 
 // Sends dispatches to its share of the sessions, one message at a time per
 // session, until told to stop or the server goes away.
@@ -82,8 +84,7 @@ void send_until_stopped(uint16_t port, int sender, std::atomic<bool>& stop,
   }
 }
 
-std::vector<json> fetch_all(HttpClient& client, const std::string& path,
-                            const std::string& field) {
+std::vector<json> fetch_all(HttpClient& client, const std::string& path, const std::string& field) {
   std::vector<json> out;
   int64_t after = 0;
   while (true) {

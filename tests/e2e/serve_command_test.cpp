@@ -44,8 +44,7 @@ json wait_settled(HttpClient& client, const std::string& path) {
 
 TEST_CASE("serve on the embedded default warns that nothing survives a restart") {
   TempDir dir;
-  write(dir / "project" / "agents" / "echo.toml",
-        "model = \"sluice/echo\"\nexpose = [\"http\"]\n");
+  write(dir / "project" / "agents" / "echo.toml", "model = \"sluice/echo\"\nexpose = [\"http\"]\n");
   const uint16_t port = free_port();
   Process server(serve(dir, port, {}, "mem"));
   REQUIRE(wait_for_http_ok(port, "/readyz", 20s, &server));
@@ -65,11 +64,10 @@ TEST_CASE("SIGTERM releases running work at a turn boundary and a restart finish
   write(dir / "project" / "agents" / "slow.toml",
         "model = \"sluice/echo\"\nexpose = [\"http\"]\n[model_options]\ndelay_ms = 3000\n");
   const uint16_t port = free_port();
-  std::map<std::string, std::string> env = {
-      {"DATABASE_URL", (dir / "sluice.db").string()},
-      {"SLUICE_NODE_ID", "graceful"},
-      {"SLUICE_SHUTDOWN_GRACE_MS", "200"},
-      {"SLUICE_RECLAIM_INTERVAL_MS", "100"}};
+  std::map<std::string, std::string> env = {{"DATABASE_URL", (dir / "sluice.db").string()},
+                                            {"SLUICE_NODE_ID", "graceful"},
+                                            {"SLUICE_SHUTDOWN_GRACE_MS", "200"},
+                                            {"SLUICE_RECLAIM_INTERVAL_MS", "100"}};
   std::vector<std::string> ids;
   {
     Process server(serve(dir, port, env, "first"));
@@ -109,8 +107,7 @@ TEST_CASE("SIGTERM releases running work at a turn boundary and a restart finish
 
 TEST_CASE("an invalid agent definition stops start-up naming the file and the key") {
   TempDir dir;
-  write(dir / "project" / "agents" / "broken.toml",
-        "model = \"sluice/echo\"\nexpose = \"http\"\n");
+  write(dir / "project" / "agents" / "broken.toml", "model = \"sluice/echo\"\nexpose = \"http\"\n");
   Process server(serve(dir, free_port(), {}, "broken"));
   auto status = server.wait(20s);
   REQUIRE(status);

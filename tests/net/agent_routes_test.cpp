@@ -48,9 +48,9 @@ TEST_CASE("bad requests get their documented error and leave accepted work alone
               "invalid_request");
   check_error(client.request("POST", "/agents/echo/bad", R"(["message"])", kJson), 400,
               "invalid_request");
-  check_error(client.request("POST", "/agents/echo/bad", R"({"message":"x","session":"task:1"})",
-                             kJson),
-              400, "invalid_request");
+  check_error(
+      client.request("POST", "/agents/echo/bad", R"({"message":"x","session":"task:1"})", kJson),
+      400, "invalid_request");
   check_error(client.request("POST", "/agents/echo/bad", R"({"message":"x","session":""})", kJson),
               400, "invalid_request");
   check_error(client.request("POST", "/agents/echo/bad/dispatch", R"({"message":"x"})", kJson), 400,
@@ -65,9 +65,9 @@ TEST_CASE("bad requests get their documented error and leave accepted work alone
   check_error(client.request("GET", "/agents/echo/bad/history?limit=0"), 400, "invalid_request");
   check_error(client.request("GET", "/agents/echo/bad/submissions?state=done"), 400,
               "invalid_request");
-  check_error(client.request("POST", "/agents/echo/" + std::string(600, 'x'), R"({"message":"x"})",
-                             kJson),
-              400, "invalid_request");
+  check_error(
+      client.request("POST", "/agents/echo/" + std::string(600, 'x'), R"({"message":"x"})", kJson),
+      400, "invalid_request");
 
   auto wrong_method = client.request("PUT", "/agents/echo/bad", R"({"message":"x"})", kJson);
   check_error(wrong_method, 405, "method_not_allowed");
@@ -119,8 +119,10 @@ TEST_CASE("the node admission limit answers 429 across sessions") {
   TestProject project(/*slow_delay_ms=*/500);
   TestNode node(project.path(), {{"SLUICE_NODE_ADMISSION_LIMIT", "2"}});
   HttpClient client("127.0.0.1", node.port());
-  CHECK(client.request("POST", "/agents/slow/n1/dispatch", R"({"input":"a"})", kJson).status == 202);
-  CHECK(client.request("POST", "/agents/slow/n2/dispatch", R"({"input":"b"})", kJson).status == 202);
+  CHECK(client.request("POST", "/agents/slow/n1/dispatch", R"({"input":"a"})", kJson).status ==
+        202);
+  CHECK(client.request("POST", "/agents/slow/n2/dispatch", R"({"input":"b"})", kJson).status ==
+        202);
   auto third = client.request("POST", "/agents/slow/n3/dispatch", R"({"input":"c"})", kJson);
   check_error(third, 429, "overloaded");
   CHECK(third.json()["error"]["meta"]["reason"] == "node_full");
