@@ -1,1 +1,0 @@
-// Intentionally empty: a translation unit for a library folder with no sources yet.
