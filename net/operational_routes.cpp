@@ -9,17 +9,17 @@ void add_operational_routes(RouteTable& table, OperationalServices services) {
              [](HttpRequest&, const PathParams&, std::shared_ptr<Responder> responder) {
                responder->respond(json_response(200, {{"ok", true}}));
              }});
-  table.add({"GET", "/readyz", "Readiness: storage reachable and the node's lease held",
-             [services](HttpRequest&, const PathParams&, std::shared_ptr<Responder> responder) {
-               const Readiness readiness = services.readiness();
-               if (readiness.ready) {
-                 responder->respond(json_response(200, {{"ready", true}, {"checks", readiness.checks}}));
-               } else {
-                 responder->respond(error_response(
-                     make_error("unavailable", "This node is not ready.", "",
-                                {{"checks", readiness.checks}})));
-               }
-             }});
+  table.add(
+      {"GET", "/readyz", "Readiness: storage reachable and the node's lease held",
+       [services](HttpRequest&, const PathParams&, std::shared_ptr<Responder> responder) {
+         const Readiness readiness = services.readiness();
+         if (readiness.ready) {
+           responder->respond(json_response(200, {{"ready", true}, {"checks", readiness.checks}}));
+         } else {
+           responder->respond(error_response(make_error("unavailable", "This node is not ready.",
+                                                        "", {{"checks", readiness.checks}})));
+         }
+       }});
   table.add({"GET", "/metrics", "Prometheus metrics",
              [services](HttpRequest&, const PathParams&, std::shared_ptr<Responder> responder) {
                HttpResponse response;

@@ -9,8 +9,9 @@ namespace sluice::net {
 std::optional<PublicError> require_json_content(const HttpRequest& request) {
   std::string type = request.header("Content-Type");
   type = type.substr(0, type.find(';'));
-  type.erase(std::remove_if(type.begin(), type.end(), [](unsigned char c) { return std::isspace(c); }),
-             type.end());
+  type.erase(
+      std::remove_if(type.begin(), type.end(), [](unsigned char c) { return std::isspace(c); }),
+      type.end());
   std::transform(type.begin(), type.end(), type.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   if (type == "application/json") return std::nullopt;
@@ -71,16 +72,16 @@ std::optional<PublicError> read_idempotency_key(const HttpRequest& request,
   return std::nullopt;
 }
 
-std::optional<PublicError> read_int_param(const HttpRequest& request, const char* name,
-                                          int64_t min, int64_t max, int64_t& value) {
+std::optional<PublicError> read_int_param(const HttpRequest& request, const char* name, int64_t min,
+                                          int64_t max, int64_t& value) {
   auto text = request.query_param(name);
   if (!text) return std::nullopt;
   int64_t parsed = 0;
   auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), parsed);
   if (ec != std::errc() || end != text->data() + text->size() || parsed < min || parsed > max) {
-    return make_error("invalid_request",
-                      std::string("Query parameter '") + name + "' must be an integer from " +
-                          std::to_string(min) + " to " + std::to_string(max) + ".");
+    return make_error("invalid_request", std::string("Query parameter '") + name +
+                                             "' must be an integer from " + std::to_string(min) +
+                                             " to " + std::to_string(max) + ".");
   }
   value = parsed;
   return std::nullopt;

@@ -25,7 +25,7 @@ std::optional<PublicError> check_instance_id(const std::string& id);
 std::optional<PublicError> read_idempotency_key(const HttpRequest& request,
                                                 std::optional<std::string>& key);
 // A non-negative integer query parameter, or the default.
-std::optional<PublicError> read_int_param(const HttpRequest& request, const char* name,
-                                          int64_t min, int64_t max, int64_t& value);
+std::optional<PublicError> read_int_param(const HttpRequest& request, const char* name, int64_t min,
+                                          int64_t max, int64_t& value);
 
 }  // namespace sluice::net

@@ -21,9 +21,10 @@ PublicError dropped_error() {
 
 // The public error a settled, unsuccessful submission answers with.
 PublicError outcome_error(const SubmissionRecord& record) {
-  PublicError error = record.error_json ? PublicError::from_json(nlohmann::json::parse(
-                                              *record.error_json, nullptr, false))
-                                        : make_error("submission_failed", "The submission failed.");
+  PublicError error =
+      record.error_json
+          ? PublicError::from_json(nlohmann::json::parse(*record.error_json, nullptr, false))
+          : make_error("submission_failed", "The submission failed.");
   if (record.state == SubmissionState::aborted) error.type = "submission_aborted";
   if (!error.meta.is_object()) error.meta = nlohmann::json::object();
   error.meta["submissionId"] = record.id;
@@ -70,14 +71,15 @@ class PromptChannel : public actors::SubmissionObserver {
         responder_->respond(json_response(200, {{"result", result_value(record)}},
                                           {{kSubmissionHeader, record.id}}));
       } else {
-        responder_->respond(error_response(outcome_error(record), {{kSubmissionHeader, record.id}}));
+        responder_->respond(
+            error_response(outcome_error(record), {{kSubmissionHeader, record.id}}));
       }
       return;
     }
     if (record.state == SubmissionState::completed) {
-      write_event("result", {{"type", "result"},
-                             {"submissionId", record.id},
-                             {"result", result_value(record)}});
+      write_event(
+          "result",
+          {{"type", "result"}, {"submissionId", record.id}, {"result", result_value(record)}});
     } else {
       write_error_frame(outcome_error(record));
     }
@@ -99,7 +101,8 @@ class PromptChannel : public actors::SubmissionObserver {
   }
 
   void write_error_frame(const PublicError& error) {
-    nlohmann::json data = {{"type", "error"}, {"instanceId", instance_id_}, {"error", error.to_json()}};
+    nlohmann::json data = {
+        {"type", "error"}, {"instanceId", instance_id_}, {"error", error.to_json()}};
     responder_->stream_write(sse_frame("error", next_index_++, data));
   }
 
@@ -180,8 +183,8 @@ class AbortChannel : public actors::AbortObserver {
 
 }  // namespace
 
-std::shared_ptr<actors::SubmissionObserver> make_prompt_channel(std::shared_ptr<Responder> responder,
-                                                                PromptMode mode) {
+std::shared_ptr<actors::SubmissionObserver> make_prompt_channel(
+    std::shared_ptr<Responder> responder, PromptMode mode) {
   return std::make_shared<PromptChannel>(std::move(responder), mode);
 }
 
