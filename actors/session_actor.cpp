@@ -215,7 +215,7 @@ class SessionActor : public caf::event_based_actor {
   void on_claimed(StorageResult<ClaimResult> result) {
     if (auto* error = std::get_if<StorageError>(&result)) {
       spdlog::error("session {}: cannot claim: {}", key_.str(), error->message);
-      fail_everything(unavailable("Storage is unavailable; try again shortly."));
+      fail_everything(unavailable("Storage is unavailable; try again shortly."), Exit::failed);
       return;
     }
     const ClaimResult& claim = std::get<ClaimResult>(result);
@@ -391,7 +391,7 @@ class SessionActor : public caf::event_based_actor {
       if (error->kind == StorageError::Kind::fenced) {
         lost_ownership();
       } else {
-        fail_everything(unavailable("Storage is unavailable."));
+        fail_everything(unavailable("Storage is unavailable."), Exit::failed);
       }
       return;
     }
@@ -638,19 +638,24 @@ class SessionActor : public caf::event_based_actor {
         },
         [self, this](StorageResult<bool>) {
           continue_in(self, [this] {
-            fail_everything(unavailable("This node shut down before the submission settled."));
+            fail_everything(unavailable("This node shut down before the submission settled."),
+                            Exit::normal);
           });
         });
   }
 
   void lost_ownership() {
     spdlog::warn("session {}: ownership lost (fence {}); leaving", key_.str(), fence_.epoch);
-    fail_everything(unavailable("The session moved to another owner."));
+    fail_everything(unavailable("The session moved to another owner."), Exit::normal);
   }
 
   // Ends this actor: every observer still waiting hears that the outcome will
   // come from elsewhere (the submission stays admitted in storage).
-  void fail_everything(const PublicError& error) {
+  // failed: storage broke; the router restarts the session shortly, since its
+  // unsettled work is still owned by this node. normal: shutdown or lost
+  // ownership, where a restart here would be wrong.
+  enum class Exit { normal, failed };
+  void fail_everything(const PublicError& error, Exit exit) {
     for (auto& [id, observers] : waiters_) {
       PublicError specific = error;
       specific.meta = {{"submissionId", id}, {"reason", "owner_unavailable"}};
@@ -663,7 +668,11 @@ class SessionActor : public caf::event_based_actor {
     phase_ = Phase::stopping;
     for (auto& work : deferred) work();  // each is rejected now that we are stopping
     if (running_ && running_->handle) running_->handle->cancel();
-    quit();
+    if (exit == Exit::failed) {
+      quit(caf::exit_reason::user_shutdown);
+    } else {
+      quit();
+    }
   }
 
   SessionKey key_;
