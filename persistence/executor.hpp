@@ -31,6 +31,7 @@ struct ExecutorStats {
   uint64_t batches = 0;
   uint64_t jobs = 0;
   uint64_t failed_commits = 0;
+  uint64_t largest_batch = 0;  // most jobs committed together
 };
 
 class StorageExecutor {
@@ -85,6 +86,7 @@ class StorageExecutor {
 
   void enqueue(Job job);
   void loop();
+  void run_batch(std::deque<Job>& batch);
 
   std::unique_ptr<Database> database_;
   Options options_;

@@ -15,6 +15,7 @@ enum class SubmissionKind { direct, dispatch };
 const char* to_string(SubmissionState state);
 const char* to_string(SubmissionKind kind);
 std::optional<SubmissionState> parse_submission_state(const std::string& text);
+std::optional<SubmissionKind> parse_submission_kind(const std::string& text);
 inline bool is_terminal(SubmissionState s) {
   return s == SubmissionState::completed || s == SubmissionState::failed ||
          s == SubmissionState::aborted;
@@ -56,6 +57,7 @@ struct SubmissionRecord {
 
 enum class EntryStatus { complete, partial, interrupted };
 const char* to_string(EntryStatus status);
+std::optional<EntryStatus> parse_entry_status(const std::string& text);
 
 struct HistoryEntry {
   int64_t position = 0;  // 1, 2, 3... within the session; assigned by the store

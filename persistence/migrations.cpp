@@ -1,0 +1,174 @@
+#include "persistence/migrations.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "core/clock.hpp"
+
+namespace sluice::persistence {
+namespace {
+
+// Schema version 1.
+//
+// sessions: one row per session key (SessionKey::str()), holding ownership (the
+//   owner node and its incarnation; NULL when released), the fencing epoch and
+//   the next sequence / history position to hand out.
+// submissions: every admitted input. `input` is a versioned msgpack payload
+//   (payload_codec.hpp); started/settled_at_ms are 0 until they happen;
+//   dispatch_id and last_owner are NULL until they exist. The partial index
+//   holds only queued/running rows, so claiming a session and the orphan scan
+//   never walk settled history.
+// history: the durable conversation, one row per entry; `payload` is a versioned
+//   msgpack map of the entry's content. Indexed by submission so a claim finds
+//   the entries of running submissions directly.
+// idempotency_keys: scoped to the agent instance, as the protocol says.
+// nodes: one row per node id; a new incarnation replaces the previous one.
+//
+// No foreign keys: every write goes through the fenced session row, which is what
+// keeps submissions and history attached to a live session, and enforcing them
+// would add a parent lookup to every insert on the hot path.
+constexpr std::string_view kSchemaV1 = R"sql(
+CREATE TABLE sessions (
+  session_key TEXT PRIMARY KEY,
+  agent TEXT NOT NULL,
+  instance TEXT NOT NULL,
+  session TEXT NOT NULL,
+  owner_node TEXT,
+  owner_incarnation TEXT,
+  epoch INTEGER NOT NULL DEFAULT 0,
+  next_sequence INTEGER NOT NULL DEFAULT 1,
+  next_position INTEGER NOT NULL DEFAULT 1,
+  created_at_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE submissions (
+  id TEXT PRIMARY KEY,
+  session_key TEXT NOT NULL,
+  agent TEXT NOT NULL,
+  instance TEXT NOT NULL,
+  session TEXT NOT NULL,
+  sequence INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  dispatch_id TEXT,
+  state TEXT NOT NULL,
+  input BLOB NOT NULL,
+  input_applied INTEGER NOT NULL DEFAULT 0,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  abort_requested INTEGER NOT NULL DEFAULT 0,
+  released INTEGER NOT NULL DEFAULT 0,
+  accepted_at_ms INTEGER NOT NULL,
+  started_at_ms INTEGER NOT NULL DEFAULT 0,
+  settled_at_ms INTEGER NOT NULL DEFAULT 0,
+  result_json TEXT,
+  error_json TEXT,
+  last_owner TEXT,
+  UNIQUE (session_key, sequence)
+);
+CREATE INDEX submissions_unsettled ON submissions (session_key, sequence)
+  WHERE state IN ('queued', 'running');
+
+CREATE TABLE history (
+  session_key TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  sequence INTEGER NOT NULL,
+  submission_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  status TEXT NOT NULL,
+  timestamp_ms INTEGER NOT NULL,
+  payload BLOB NOT NULL,
+  PRIMARY KEY (session_key, position)
+);
+CREATE INDEX history_by_submission ON history (submission_id, position);
+
+CREATE TABLE idempotency_keys (
+  agent TEXT NOT NULL,
+  instance TEXT NOT NULL,
+  key TEXT NOT NULL,
+  body_hash TEXT NOT NULL,
+  submission_id TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (agent, instance, key)
+) WITHOUT ROWID;
+
+CREATE TABLE nodes (
+  node_id TEXT PRIMARY KEY,
+  incarnation TEXT NOT NULL,
+  advertise TEXT NOT NULL,
+  lease_expires_at_ms INTEGER NOT NULL,
+  registered_at_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql";
+
+constexpr Migration kMigrations[] = {
+    {1, "sessions, submissions, history, idempotency keys, nodes", kSchemaV1},
+};
+
+int current_version(sqlite::Connection& db) {
+  sqlite::Statement statement =
+      db.prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  statement.step();
+  return static_cast<int>(statement.int64(0));
+}
+
+std::vector<int> apply_missing(sqlite::Connection& db, std::span<const Migration> migrations) {
+  db.exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations ("
+      "version INTEGER PRIMARY KEY, applied_at_ms INTEGER NOT NULL)");
+  const int current = current_version(db);
+  const int newest = migrations.empty() ? 0 : migrations.back().version;
+  if (current > newest) {
+    throw SchemaTooNewError("database schema is at version " + std::to_string(current) +
+                            " but this build knows versions up to " + std::to_string(newest) +
+                            ": it was migrated by a newer sluice; upgrade this binary");
+  }
+  std::vector<int> applied;
+  for (const Migration& migration : migrations) {
+    if (migration.version <= current) continue;
+    try {
+      db.exec(std::string(migration.sql));
+    } catch (const StorageFailure& e) {
+      throw StorageFailure("migration " + std::to_string(migration.version) + " (" +
+                           std::string(migration.description) + ") failed: " + e.what());
+    }
+    const int64_t version = migration.version;
+    const int64_t now = now_ms();
+    db.prepare("INSERT INTO schema_migrations (version, applied_at_ms) VALUES (?1, ?2)")
+        .bind(1, version)
+        .bind(2, now)
+        .run();
+    applied.push_back(migration.version);
+  }
+  return applied;
+}
+
+}  // namespace
+
+std::span<const Migration> builtin_migrations() {
+  return kMigrations;
+}
+
+std::vector<int> migrate(sqlite::Connection& db, std::span<const Migration> migrations) {
+  // IMMEDIATE takes the write lock first, so two processes opening the same file
+  // cannot both decide a version is missing.
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    std::vector<int> applied = apply_missing(db, migrations);
+    db.exec("COMMIT");
+    return applied;
+  } catch (...) {
+    if (db.in_transaction()) db.exec("ROLLBACK");
+    throw;
+  }
+}
+
+std::vector<AppliedMigration> applied_migrations(sqlite::Connection& db) {
+  std::vector<AppliedMigration> out;
+  sqlite::Statement statement =
+      db.prepare("SELECT version, applied_at_ms FROM schema_migrations ORDER BY version");
+  while (statement.step()) {
+    out.push_back({static_cast<int>(statement.int64(0)), statement.int64(1)});
+  }
+  return out;
+}
+
+}  // namespace sluice::persistence
