@@ -16,8 +16,10 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 3000;  // 0 = pick a free port
   size_t max_body_bytes = 1 << 20;
-  std::chrono::milliseconds header_timeout{10'000};  // to receive a whole request
-  std::chrono::milliseconds idle_timeout{60'000};    // keep-alive wait between requests
+  // To receive a whole request, from its first byte (from the accept for the
+  // first request of a connection).
+  std::chrono::milliseconds header_timeout{10'000};
+  std::chrono::milliseconds idle_timeout{60'000};  // keep-alive wait between requests
   std::chrono::milliseconds sse_heartbeat{15'000};
   int io_threads = 1;
 };
@@ -34,8 +36,10 @@ class HttpServer {
   void start();
   uint16_t port() const;  // the bound port (useful with port 0)
   // Closes the listener; open connections finish what they are doing.
+  // Neither this nor stop() may be called from an io thread (a handler).
   void stop_accepting();
-  // Stops everything and joins the io threads.
+  // Stops everything and joins the io threads. Pending answers are dropped;
+  // responders still held by route code become no-ops.
   void stop();
 
  private:

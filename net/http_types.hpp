@@ -23,7 +23,9 @@ struct HttpRequest {
 
   // Case-insensitive; "" when absent.
   std::string header(std::string_view name) const;
-  // Percent-decoded value of the first occurrence; nullopt when absent.
+  // Decoded value of the first occurrence; nullopt when absent. Decoded as
+  // URLSearchParams does (what Node and browsers do): '+' is a space and a
+  // malformed escape stays literal. A name without '=' has the value "".
   std::optional<std::string> query_param(std::string_view name) const;
 };
 
@@ -52,7 +54,8 @@ class Responder {
 
 using RequestHandler = std::function<void(HttpRequest, std::shared_ptr<Responder>)>;
 
-// Percent-decoding of one path segment or query value ('+' stays '+').
+// Percent-decoding of one path segment ('+' stays '+'); nullopt on a malformed
+// escape ('%' not followed by two hex digits).
 std::optional<std::string> percent_decode(std::string_view text);
 
 }  // namespace sluice::net

@@ -29,12 +29,15 @@ class RouteTable {
   void add(Route route);
   // Matches segment by segment (each segment percent-decoded after splitting, so
   // an encoded '/' stays inside its parameter) and calls the handler, or answers
-  // 404/405 itself.
+  // 404/405 itself. Routes are tried in the order they were added. A segment
+  // with a malformed escape answers 400 invalid_request; a handler that throws
+  // answers 500 internal_error (the exception text is logged, never sent).
   void dispatch(HttpRequest request, std::shared_ptr<Responder> responder) const;
   const std::vector<Route>& routes() const { return routes_; }
 
  private:
   std::vector<Route> routes_;
+  std::vector<std::vector<std::string>> patterns_;  // routes_[i].pattern split on '/'
 };
 
 }  // namespace sluice::net
