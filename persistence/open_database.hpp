@@ -1,6 +1,8 @@
 #pragma once
 // DATABASE_URL -> a Database. "" = in-memory SQLite; a file path or
-// sqlite:///abs/path = file SQLite (WAL, synchronous=FULL). Migrations run on open.
+// sqlite:///abs/path = file SQLite (WAL, synchronous=FULL); postgres:// or
+// postgresql:// = Postgres, retrying the connection for up to
+// SLUICE_DB_CONNECT_TIMEOUT_MS (default 30000). Migrations run on open.
 #include <memory>
 #include <string>
 

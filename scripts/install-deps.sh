@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git curl ca-certificates
   libcaf-dev libboost-dev libboost-system-dev libssl-dev
-  libsqlite3-dev libmsgpack-cxx-dev libspdlog-dev nlohmann-json3-dev
+  libsqlite3-dev libpqxx-dev postgresql libmsgpack-cxx-dev libspdlog-dev nlohmann-json3-dev
   libtomlplusplus-dev libcli11-dev prometheus-cpp-dev
   catch2 python3
 )

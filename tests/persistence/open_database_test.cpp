@@ -1,5 +1,7 @@
 #include "persistence/open_database.hpp"
 
+#include <stdlib.h>
+
 #include <catch2/catch.hpp>
 
 #include "tests/support/temp_dir.hpp"
@@ -34,12 +36,20 @@ TEST_CASE("a missing folder is a clear error, not a created one", "[open_databas
   CHECK_THROWS_WITH(open_database(dir.path().string()), Catch::Contains("folder"));
 }
 
-TEST_CASE("Postgres is refused without echoing the URL", "[open_database]") {
-  const std::string url = "postgres://app:s3cret@db.internal:5432/sluice";
-  CHECK_THROWS_AS(open_database(url), DatabaseUrlError);
-  CHECK_THROWS_WITH(open_database(url), Catch::Contains("Postgres is not supported yet"));
-  CHECK_THROWS_WITH(open_database(url), !Catch::Contains("s3cret"));
-  CHECK_THROWS_WITH(open_database("postgresql://x/y"), Catch::Contains("not supported yet"));
+TEST_CASE("an unreachable Postgres fails after the timeout without echoing the URL",
+          "[open_database]") {
+  ::setenv("SLUICE_DB_CONNECT_TIMEOUT_MS", "200", 1);
+  // Port 1 on loopback: nothing listens there, so every attempt is refused.
+  for (const char* url :
+       {"postgres://app:s3cret@127.0.0.1:1/sluice", "postgresql://app:s3cret@127.0.0.1:1/sluice"}) {
+    INFO(url);
+    CHECK_THROWS_AS(open_database(url), StorageFailure);
+    CHECK_THROWS_WITH(open_database(url),
+                      Catch::Contains("cannot connect to postgres") && !Catch::Contains("s3cret"));
+  }
+  ::setenv("SLUICE_DB_CONNECT_TIMEOUT_MS", "soon", 1);
+  CHECK_THROWS_AS(open_database("postgres://127.0.0.1:1/sluice"), DatabaseUrlError);
+  ::unsetenv("SLUICE_DB_CONNECT_TIMEOUT_MS");
 }
 
 TEST_CASE("malformed URLs are refused", "[open_database]") {

@@ -13,6 +13,7 @@
 #include "core/ids.hpp"
 #include "persistence/open_database.hpp"
 #include "persistence/store.hpp"
+#include "tests/persistence/postgres_test_schema.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace sluice::persistence::testing {
@@ -47,10 +48,22 @@ class SqliteFileStore final : public TestStore {
   test::TempDir dir_{"sluice-persistence"};
 };
 
+// A fresh schema of the server named by SLUICE_TEST_POSTGRES_URL, dropped
+// afterwards; every open() connects to it again.
+class PostgresStore final : public TestStore {
+ public:
+  std::unique_ptr<Database> open() override { return open_database(schema_.url()); }
+  bool persistent() const override { return true; }
+
+ private:
+  PostgresTestSchema schema_;
+};
+
 inline const std::vector<Backend>& backends() {
   static const std::vector<Backend> all = {
       {"sqlite in memory", [] { return std::make_unique<SqliteMemoryStore>(); }},
       {"sqlite file", [] { return std::make_unique<SqliteFileStore>(); }},
+      {"postgres", [] { return std::make_unique<PostgresStore>(); }},
   };
   return all;
 }

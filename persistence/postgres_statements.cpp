@@ -1,0 +1,115 @@
+#include "persistence/postgres_statements.hpp"
+
+#include <utility>
+
+namespace sluice::persistence::postgres {
+namespace {
+
+// Column lists: each pairs with read_submission / read_entry (postgres_rows.hpp).
+#define SLUICE_PG_SUBMISSION_COLUMNS                                                         \
+  "id, dispatch_id, agent, instance, session, kind, sequence, state, input, input_applied, " \
+  "attempts, abort_requested, released, accepted_at_ms, started_at_ms, settled_at_ms, "      \
+  "result_json, error_json, last_owner"
+#define SLUICE_PG_HISTORY_COLUMNS \
+  "position, sequence, submission_id, type, status, timestamp_ms, payload"
+
+constexpr std::pair<const char*, const char*> kStatements[] = {
+    // FOR NO KEY UPDATE: a concurrent claim of the same session waits for this
+    // transaction, so a write that passed its fence check is never overtaken.
+    {statements::kCheckFence,
+     "SELECT 1 FROM sessions WHERE session_key = $1 AND owner_node = $2 AND epoch = $3 "
+     "FOR NO KEY UPDATE"},
+    {statements::kAllocateSequence,
+     "UPDATE sessions SET next_sequence = next_sequence + $4 "
+     "WHERE session_key = $1 AND owner_node = $2 AND epoch = $3 RETURNING next_sequence - $4"},
+    {statements::kAllocatePosition,
+     "UPDATE sessions SET next_position = next_position + $4 "
+     "WHERE session_key = $1 AND owner_node = $2 AND epoch = $3 RETURNING next_position - $4"},
+    {statements::kClaimSession,
+     "INSERT INTO sessions (session_key, agent, instance, session, owner_node, "
+     "owner_incarnation, epoch, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, 1, $7) "
+     "ON CONFLICT (session_key) DO UPDATE SET owner_node = excluded.owner_node, "
+     "owner_incarnation = excluded.owner_incarnation, epoch = sessions.epoch + 1 "
+     "RETURNING epoch, next_sequence, next_position"},
+    {statements::kReleaseSession,
+     "UPDATE sessions SET owner_node = NULL, owner_incarnation = NULL "
+     "WHERE session_key = $1 AND owner_node = $2 AND epoch = $3"},
+    {statements::kFindIdempotencyKey,
+     "SELECT body_hash, submission_id FROM idempotency_keys "
+     "WHERE agent = $1 AND instance = $2 AND key = $3"},
+    {statements::kInsertIdempotencyKey,
+     "INSERT INTO idempotency_keys (agent, instance, key, body_hash, submission_id, "
+     "created_at_ms) VALUES ($1, $2, $3, $4, $5, $6)"},
+    {statements::kInsertSubmission,
+     "INSERT INTO submissions (id, session_key, agent, instance, session, sequence, kind, "
+     "dispatch_id, state, input, accepted_at_ms) "
+     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"},
+    {statements::kInsertEntry,
+     "INSERT INTO history (session_key, position, sequence, submission_id, type, status, "
+     "timestamp_ms, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"},
+    {statements::kPatchEntry,
+     "UPDATE history SET status = $3 WHERE session_key = $1 AND position = $2"},
+    // A NULL parameter leaves its column as it is, so one statement serves every
+    // combination of set fields.
+    {statements::kPatchSubmission,
+     "UPDATE submissions SET state = COALESCE($3::text, state), "
+     "input_applied = COALESCE($4::boolean, input_applied), "
+     "attempts = COALESCE($5::bigint, attempts), "
+     "abort_requested = COALESCE($6::boolean, abort_requested), "
+     "released = COALESCE($7::boolean, released), "
+     "started_at_ms = COALESCE($8::bigint, started_at_ms), "
+     "settled_at_ms = COALESCE($9::bigint, settled_at_ms), "
+     "result_json = COALESCE($10::text, result_json), "
+     "error_json = COALESCE($11::text, error_json), "
+     "last_owner = COALESCE($12::text, last_owner) WHERE id = $1 AND session_key = $2"},
+    // Repeats the partial index's condition word for word, so the planner can use it.
+    {statements::kUnsettledSubmissions,
+     "SELECT " SLUICE_PG_SUBMISSION_COLUMNS
+     " FROM submissions WHERE session_key = $1 AND state IN ('queued', 'running') "
+     "ORDER BY sequence"},
+    {statements::kEntriesOfSubmission, "SELECT " SLUICE_PG_HISTORY_COLUMNS
+                                       " FROM history WHERE submission_id = $1 ORDER BY position"},
+    {statements::kSubmissionById,
+     "SELECT " SLUICE_PG_SUBMISSION_COLUMNS " FROM submissions WHERE id = $1"},
+    {statements::kSubmissionOfInstance,
+     "SELECT " SLUICE_PG_SUBMISSION_COLUMNS
+     " FROM submissions WHERE id = $1 AND agent = $2 AND instance = $3"},
+    {statements::kListSubmissions,
+     "SELECT " SLUICE_PG_SUBMISSION_COLUMNS
+     " FROM submissions WHERE session_key = $1 AND sequence > $2 "
+     "AND ($3::text IS NULL OR state = $3::text) ORDER BY sequence LIMIT $4"},
+    {statements::kReadHistory,
+     "SELECT " SLUICE_PG_HISTORY_COLUMNS
+     " FROM history WHERE session_key = $1 AND position > $2 ORDER BY position LIMIT $3"},
+    {statements::kRegisterNode,
+     "INSERT INTO nodes (node_id, incarnation, advertise, lease_expires_at_ms, "
+     "registered_at_ms) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (node_id) DO UPDATE SET "
+     "incarnation = excluded.incarnation, advertise = excluded.advertise, "
+     "lease_expires_at_ms = excluded.lease_expires_at_ms, "
+     "registered_at_ms = excluded.registered_at_ms"},
+    {statements::kRenewLease,
+     "UPDATE nodes SET lease_expires_at_ms = $3 WHERE node_id = $1 AND incarnation = $2"},
+    {statements::kDeregisterNode, "DELETE FROM nodes WHERE node_id = $1 AND incarnation = $2"},
+    // $1 my node id, $2 my incarnation, $3 now (ms), $4 limit.
+    {statements::kOrphanedSessions,
+     "SELECT DISTINCT u.session_key, s.agent, s.instance, s.session "
+     "FROM submissions u "
+     "JOIN sessions s ON s.session_key = u.session_key "
+     "LEFT JOIN nodes n ON n.node_id = s.owner_node "
+     "WHERE u.state IN ('queued', 'running') AND ("
+     "s.owner_node IS NULL "
+     "OR (s.owner_node = $1::text AND s.owner_incarnation IS DISTINCT FROM $2::text) "
+     "OR (s.owner_node <> $1::text AND (n.node_id IS NULL OR n.lease_expires_at_ms < $3))) "
+     "ORDER BY u.session_key LIMIT $4"},
+};
+
+#undef SLUICE_PG_SUBMISSION_COLUMNS
+#undef SLUICE_PG_HISTORY_COLUMNS
+
+}  // namespace
+
+void prepare_statements(pqxx::connection& connection) {
+  for (const auto& [name, sql] : kStatements) connection.prepare(name, sql);
+}
+
+}  // namespace sluice::persistence::postgres

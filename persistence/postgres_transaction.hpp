@@ -1,0 +1,85 @@
+#pragma once
+// The Postgres Transaction: one pqxx::work (BEGIN on construction, ROLLBACK on
+// destruction unless committed), with the executor's per-job savepoints as
+// plain SAVEPOINT statements. The methods are spread over
+// postgres_transaction.cpp (lifecycle), postgres_writes.cpp (fenced writes) and
+// postgres_reads.cpp (reads, nodes and leases), as for SQLite.
+//
+// A method that throws may leave part of its writes in the transaction (and,
+// after a server error, the transaction unusable until a rollback); the
+// executor's per-job savepoint is what takes them out again.
+#include <optional>
+#include <string>
+#include <utility>
+
+#include <pqxx/connection>
+#include <pqxx/except>
+#include <pqxx/result>
+#include <pqxx/row>
+#include <pqxx/transaction>
+
+#include "persistence/store.hpp"
+
+namespace sluice::persistence::postgres {
+
+class PostgresTransaction final : public Transaction {
+ public:
+  // `scratch` is a payload buffer owned by the database and reused across rows.
+  PostgresTransaction(pqxx::connection& connection, std::string& scratch);
+
+  void savepoint() override;
+  void release_savepoint() override;
+  // Rolls back to the savepoint and ends it, so savepoints never nest.
+  void rollback_to_savepoint() override;
+  void commit() override;
+
+  ClaimResult claim_session(const SessionKey& key, const NodeIdentity& me) override;
+  void release_session(const SessionKey& key, const Fence& fence) override;
+  AdmitResult admit(const SessionKey& key, const Fence& fence,
+                    const NewSubmission& submission) override;
+  std::vector<int64_t> mutate(const SessionKey& key, const Fence& fence,
+                              const SessionMutation& mutation) override;
+
+  std::optional<SubmissionRecord> get_submission(const std::string& agent,
+                                                 const std::string& instance,
+                                                 const std::string& submission_id) override;
+  std::vector<SubmissionRecord> list_submissions(const SessionKey& key,
+                                                 std::optional<SubmissionState> state,
+                                                 const Page& page) override;
+  std::vector<HistoryEntry> read_history(const SessionKey& key, const Page& page) override;
+
+  void register_node(const NodeIdentity& me, int64_t lease_ms) override;
+  bool renew_lease(const NodeIdentity& me, int64_t lease_ms) override;
+  void deregister_node(const NodeIdentity& me) override;
+  std::vector<SessionKey> orphaned_sessions(const NodeIdentity& me, int limit) override;
+
+ private:
+  // Runs a prepared statement (postgres_statements.hpp); a server or connection
+  // error becomes a StorageFailure naming the statement.
+  template <class... Args>
+  pqxx::result run(const char* statement, Args&&... args) {
+    try {
+      return work_.exec_prepared(statement, std::forward<Args>(args)...);
+    } catch (const pqxx::failure& e) {
+      throw StorageFailure(std::string("postgres ") + statement + ": " + e.what());
+    }
+  }
+  void exec(const char* sql);
+
+  // Throws FencedError unless the session row is owned under `fence`.
+  void check_fence(const std::string& session_key, const Fence& fence);
+  // Takes the next `count` values of a per-session counter under the fence and
+  // returns the first one.
+  int64_t allocate(const std::string& session_key, const Fence& fence, const char* statement,
+                   int64_t count);
+  std::optional<SubmissionRecord> find_submission(const std::string& id);
+  void insert_submission(const std::string& session_key, const SubmissionRecord& record);
+  void insert_entry(const std::string& session_key, const HistoryEntry& entry, int64_t position);
+  void patch_entry(const std::string& session_key, const EntryPatch& patch);
+  void patch_submission(const std::string& session_key, const SubmissionPatch& patch);
+
+  pqxx::work work_;
+  std::string& scratch_;
+};
+
+}  // namespace sluice::persistence::postgres
