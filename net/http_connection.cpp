@@ -3,6 +3,7 @@
 #include <strings.h>
 #include <algorithm>
 #include <exception>
+#include <tuple>
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
@@ -36,33 +37,10 @@ bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && ::strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
-bool istarts_with(std::string_view text, std::string_view prefix) {
-  return text.size() >= prefix.size() && iequals(text.substr(0, prefix.size()), prefix);
-}
-
-void split_target(std::string_view target, HttpRequest& request) {
-  // Proxies send the absolute form (RFC 9112 3.2.2); route on its path.
-  for (std::string_view scheme : {"http://", "https://"}) {
-    if (!istarts_with(target, scheme)) continue;
-    std::string_view rest = target.substr(scheme.size());
-    size_t path_start = rest.find_first_of("/?");
-    target = path_start == std::string_view::npos ? std::string_view{} : rest.substr(path_start);
-    if (target.empty() || target[0] == '?') {
-      request.path = "/";
-      request.query = target.empty() ? "" : std::string(target.substr(1));
-      return;
-    }
-  }
-  size_t question = target.find('?');
-  request.path = std::string(target.substr(0, question));
-  request.query =
-      question == std::string_view::npos ? "" : std::string(target.substr(question + 1));
-}
-
 HttpRequest to_http_request(http::request<http::string_body>&& message) {
   HttpRequest request;
   request.method = std::string(view(message.method_string()));
-  split_target(view(message.target()), request);
+  std::tie(request.path, request.query) = wire::split_target(view(message.target()));
   request.headers.reserve(static_cast<size_t>(std::distance(message.begin(), message.end())));
   for (const auto& field : message) {
     request.headers.emplace_back(std::string(view(field.name_string())),

@@ -45,7 +45,26 @@ void append_field(std::string& out, std::string_view name, std::string_view valu
   out.append("\r\n");
 }
 
+bool istarts_with(std::string_view text, std::string_view prefix) {
+  return text.size() >= prefix.size() && iequals(text.substr(0, prefix.size()), prefix);
+}
+
 }  // namespace
+
+std::pair<std::string, std::string> split_target(std::string_view target) {
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (!istarts_with(target, scheme)) continue;
+    std::string_view rest = target.substr(scheme.size());
+    size_t path_start = rest.find_first_of("/?");
+    if (path_start == std::string_view::npos) return {"/", ""};
+    target = rest.substr(path_start);
+    if (target[0] == '?') return {"/", std::string(target.substr(1))};
+    break;
+  }
+  size_t question = target.find('?');
+  if (question == std::string_view::npos) return {std::string(target), ""};
+  return {std::string(target.substr(0, question)), std::string(target.substr(question + 1))};
+}
 
 std::string encode_head(const ResponseHead& head) {
   namespace http = boost::beast::http;

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "net/http_types.hpp"
 
@@ -25,6 +26,10 @@ struct ResponseHead {
   bool keep_alive = true;
   bool http10_client = false;  // keep-alive must then be announced explicitly
 };
+
+// A request target split into the raw path and the raw query (without '?').
+// The absolute form that proxies send ("http://host/p?q") routes on its path.
+std::pair<std::string, std::string> split_target(std::string_view target);
 
 // Header fields from the handler that the server owns (framing, connection,
 // Server, Content-Type) or that could split the header block (CR, LF, bad

@@ -54,3 +54,15 @@ TEST_CASE("204 and 304 answers have no Content-Length", "[net][wire]") {
   CHECK_FALSE(wire::has_body_status(304));
   CHECK(wire::has_body_status(200));
 }
+
+TEST_CASE("split_target separates the raw path and query", "[net][wire]") {
+  using Split = std::pair<std::string, std::string>;
+  CHECK(wire::split_target("/agents/a/b%2Fc?x=1&y=%20") == Split{"/agents/a/b%2Fc", "x=1&y=%20"});
+  CHECK(wire::split_target("/healthz") == Split{"/healthz", ""});
+  CHECK(wire::split_target("/runs/r?") == Split{"/runs/r", ""});
+  CHECK(wire::split_target("/a?b?c") == Split{"/a", "b?c"});
+  CHECK(wire::split_target("http://host:3000/healthz?x=1") == Split{"/healthz", "x=1"});
+  CHECK(wire::split_target("HTTPS://host") == Split{"/", ""});
+  CHECK(wire::split_target("http://host?q=1") == Split{"/", "q=1"});
+  CHECK(wire::split_target("*") == Split{"*", ""});
+}
