@@ -10,8 +10,14 @@
 // rounds and the medians are compared. Target: the storage layer reaches at
 // least half the raw 100-rows-per-transaction rate.
 //
+// With --postgres-url, each round also admits through the same executor into
+// PostgreSQL, and the medians compare it with file SQLite (target for the
+// cluster: within 2x). scripts/with-postgres.sh starts a throwaway server:
+//   scripts/with-postgres.sh sh -c 'storage_bench --postgres-url="$SLUICE_TEST_POSTGRES_URL"'
+//
 //   storage_bench [--rows=N] [--single-rows=N] [--admissions=N] [--threads=K]
 //                 [--in-flight=M] [--sessions=S] [--rounds=R] [--dir=PATH]
+//                 [--postgres-url=URL]
 #include <stdlib.h>
 
 #include <algorithm>
@@ -29,6 +35,7 @@
 
 #include "core/ids.hpp"
 #include "persistence/executor.hpp"
+#include "persistence/open_database.hpp"
 #include "persistence/payload_codec.hpp"
 #include "persistence/sqlite_database.hpp"
 
@@ -46,7 +53,8 @@ struct Options {
   int in_flight = 256;  // per producer thread
   int sessions = 1'000;
   int rounds = 3;
-  std::string dir;  // a fresh temporary folder when empty
+  std::string dir;           // a fresh temporary folder when empty
+  std::string postgres_url;  // also measure PostgreSQL when set
 };
 
 Options parse(int argc, char** argv) {
@@ -78,6 +86,7 @@ Options parse(int argc, char** argv) {
   take("sessions", options.sessions);
   take("rounds", options.rounds);
   take("dir", options.dir);
+  take("postgres-url", options.postgres_url);
   if (!given.empty()) throw std::invalid_argument("unknown option --" + given.begin()->first);
   return options;
 }
@@ -140,11 +149,15 @@ struct StorageRun {
   ExecutorStats stats;
 };
 
-StorageRun storage_admit_rate(const std::string& path, const Options& options) {
-  StorageExecutor executor(SqliteDatabase::open_file(path), {});
+// Each run claims sessions of its own, so a PostgreSQL database can be reused.
+StorageRun storage_admit_rate(std::unique_ptr<Database> database, const Options& options) {
+  StorageExecutor executor(std::move(database), {});
   const NodeIdentity me{"bench-node", new_ulid(), ""};
+  const std::string run_prefix = new_ulid() + "-";
   std::vector<SessionKey> keys;
-  for (int i = 0; i < options.sessions; ++i) keys.push_back(session_key(i));
+  for (int i = 0; i < options.sessions; ++i) {
+    keys.push_back(SessionKey{"bench", run_prefix + std::to_string(i), "default"});
+  }
   const auto claimed = executor.run_sync<std::vector<Fence>>([&](Transaction& txn) {
     std::vector<Fence> fences;
     for (const SessionKey& key : keys)
@@ -200,6 +213,11 @@ StorageRun storage_admit_rate(const std::string& path, const Options& options) {
   run.stats.largest_batch = after.largest_batch;
   run.stats.failed_commits = after.failed_commits - before.failed_commits;
   executor.stop();
+  return run;
+}
+
+StorageRun sqlite_admit_rate(const std::string& path, const Options& options) {
+  StorageRun run = storage_admit_rate(SqliteDatabase::open_file(path), options);
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
   return run;
 }
@@ -229,12 +247,12 @@ int main(int argc, char** argv) {
         static_cast<long long>(options.rows), static_cast<long long>(options.admissions),
         options.threads, options.in_flight, options.sessions);
 
-    std::vector<double> raw_one_session, raw_spread, storage, batch_sizes;
+    std::vector<double> raw_one_session, raw_spread, storage, batch_sizes, postgres;
     int64_t failed = 0;
     for (int round = 1; round <= options.rounds; ++round) {
       raw_one_session.push_back(raw_insert_rate(dir + "/raw.db", options.rows, 100, 1));
       raw_spread.push_back(raw_insert_rate(dir + "/raw.db", options.rows, 100, options.sessions));
-      const StorageRun run = storage_admit_rate(dir + "/storage.db", options);
+      const StorageRun run = sqlite_admit_rate(dir + "/storage.db", options);
       storage.push_back(run.admissions_per_second);
       const double mean_batch =
           run.stats.batches ? static_cast<double>(run.stats.jobs) / run.stats.batches : 0.0;
@@ -246,6 +264,12 @@ int main(int argc, char** argv) {
           round, raw_one_session.back(), options.sessions, raw_spread.back(), storage.back(),
           static_cast<unsigned long long>(run.stats.batches), mean_batch,
           static_cast<unsigned long long>(run.stats.largest_batch));
+      if (!options.postgres_url.empty()) {
+        const StorageRun pg = storage_admit_rate(open_database(options.postgres_url), options);
+        postgres.push_back(pg.admissions_per_second);
+        failed += pg.failed;
+        std::printf("         postgres %8.0f admissions/s\n", postgres.back());
+      }
     }
     const double single =
         raw_insert_rate(dir + "/raw.db", options.single_rows, 1, options.sessions);
@@ -270,6 +294,14 @@ int main(int argc, char** argv) {
                 storage_rate / one_session_rate);
     std::printf("  ratio storage / raw(1 row/txn)                  : %.1fx\n",
                 storage_rate / single);
+    if (!postgres.empty()) {
+      const double postgres_rate = median(postgres);
+      std::printf("  postgres admit                             : %9.0f admissions/s\n",
+                  postgres_rate);
+      std::printf("  ratio sqlite file / postgres: %.2fx (cluster target <= 2x: %s)\n",
+                  storage_rate / postgres_rate,
+                  storage_rate <= 2 * postgres_rate ? "met" : "NOT met");
+    }
     if (failed != 0) std::printf("  %lld admissions FAILED\n", static_cast<long long>(failed));
     if (own_dir) std::filesystem::remove_all(dir);
     return failed == 0 ? 0 : 1;
