@@ -1,4 +1,4 @@
-// The real binary on a file database, killed with SIGKILL mid-flight and
+// The real binary on a file database (and on PostgreSQL), killed with SIGKILL mid-flight and
 // restarted: every receipt a client got reaches exactly one terminal outcome,
 // no history holds a duplicate, and each session's order holds.
 #include <catch2/catch.hpp>
@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "persistence/postgres_test_schema.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
@@ -30,17 +31,19 @@ struct Receipt {
 
 class Server {
  public:
-  Server(const TempDir& dir, uint16_t port, int run) : process_(options(dir, port, run)) {
+  Server(const TempDir& dir, const std::string& database_url, uint16_t port, int run)
+      : process_(options(dir, database_url, port, run)) {
     REQUIRE(wait_for_http_ok(port, "/healthz", 20s, &process_));
   }
   Process& process() { return process_; }
 
  private:
-  static ProcessOptions options(const TempDir& dir, uint16_t port, int run) {
+  static ProcessOptions options(const TempDir& dir, const std::string& database_url, uint16_t port,
+                                int run) {
     ProcessOptions options;
     options.argv = {SLUICE_BINARY, "serve", "--project", (dir / "project").string()};
     options.env = {{"PORT", std::to_string(port)},
-                   {"DATABASE_URL", "sqlite://" + (dir / "sluice.db").string()},
+                   {"DATABASE_URL", database_url},
                    {"SLUICE_NODE_ID", "crash-node"},
                    {"SLUICE_RECLAIM_INTERVAL_MS", "100"},
                    {"SLUICE_LOG_LEVEL", "warn"}};
@@ -104,8 +107,10 @@ bool all_settled(const std::vector<json>& records) {
   return true;
 }
 
-void run_kill_cycle(std::chrono::milliseconds kill_after) {
+// database_url: "" for a SQLite file in the test's folder.
+void run_kill_cycle(std::chrono::milliseconds kill_after, std::string database_url = "") {
   TempDir dir("sluice-crash");
+  if (database_url.empty()) database_url = "sqlite://" + (dir / "sluice.db").string();
   std::filesystem::create_directories(dir / "project" / "agents");
   std::ofstream(dir / "project" / "agents" / "work.toml")
       << "model = \"sluice/echo\"\nexpose = [\"http\"]\n[model_options]\ndelay_ms = 5\n";
@@ -115,7 +120,7 @@ void run_kill_cycle(std::chrono::milliseconds kill_after) {
   std::map<int, int> next_message;
   std::mutex mutex;
   {
-    Server first(dir, port, 1);
+    Server first(dir, database_url, port, 1);
     std::atomic<bool> stop{false};
     std::vector<std::thread> senders;
     for (int i = 0; i < kSenders; ++i) {
@@ -133,7 +138,7 @@ void run_kill_cycle(std::chrono::milliseconds kill_after) {
   INFO("receipts before the kill: " << total_receipts);
   REQUIRE(total_receipts > 0);
 
-  Server second(dir, port, 2);
+  Server second(dir, database_url, port, 2);
   HttpClient client("127.0.0.1", port);
   for (int s = 0; s < kSessions; ++s) {
     const std::string query = "?session=" + session_name(s);
@@ -198,4 +203,9 @@ TEST_CASE("kill -9 mid-flight loses and duplicates nothing (later kill)") {
 
 TEST_CASE("kill -9 mid-flight loses and duplicates nothing (late kill)") {
   run_kill_cycle(2500ms);
+}
+
+TEST_CASE("kill -9 mid-flight on PostgreSQL loses and duplicates nothing") {
+  sluice::persistence::testing::PostgresTestSchema schema;
+  run_kill_cycle(1200ms, schema.url());
 }
