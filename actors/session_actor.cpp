@@ -467,12 +467,27 @@ class SessionActor : public caf::event_based_actor {
     auto relay = std::make_shared<TurnRelay>(handle(), this, run.turn);
     run.handle = agent_->model->start_turn(std::move(request), std::move(relay));
 
-    const int64_t elapsed = now_ms() - record.started_at_ms;
+    arm_timeout(run.turn);
+  }
+
+  // Checks the wall-clock limit in short steps rather than with one timer for
+  // the whole limit: a pending delayed message keeps its actor in memory, and
+  // a session that has finished and passivated should not stay resident for
+  // the rest of a ten-minute timeout.
+  void arm_timeout(uint64_t token) {
+    static constexpr int64_t kStepMs = 1000;
+    const int64_t elapsed = now_ms() - running_->item.record.started_at_ms;
     const int64_t remaining =
         std::max<int64_t>(0, context_->limits.submission_timeout_ms - elapsed);
-    const uint64_t token = run.turn;
-    continue_after(this, std::chrono::milliseconds(remaining),
-                   [this, token] { on_timeout(token); });
+    continue_after(this, std::chrono::milliseconds(std::min(remaining, kStepMs)),
+                   [this, token, last_step = remaining <= kStepMs] {
+                     if (!current_turn(token)) return;
+                     if (last_step) {
+                       on_timeout();
+                     } else {
+                       arm_timeout(token);
+                     }
+                   });
   }
 
   void retry_turn(uint64_t token) {
@@ -500,8 +515,7 @@ class SessionActor : public caf::event_based_actor {
     commit(std::move(t));
   }
 
-  void on_timeout(uint64_t token) {
-    if (!current_turn(token)) return;
+  void on_timeout() {
     const SubmissionRecord record = running_->item.record;
     running_->handle->cancel();
     Transition t;

@@ -226,3 +226,16 @@ TEST_CASE("a client that disconnects does not cancel its admitted prompt") {
   }
   CHECK(record["result"] == "still");
 }
+
+TEST_CASE("a turn that outlives the submission timeout fails visibly") {
+  TestProject project(/*slow_delay_ms=*/10000);
+  TestNode node(project.path(), {{"SLUICE_SUBMISSION_TIMEOUT_MS", "1500"}});
+  HttpClient client("127.0.0.1", node.port());
+  auto response = client.request("POST", "/agents/slow/t", R"({"message":"too slow"})", kJson);
+  CHECK(response.status == 500);
+  CHECK(response.json()["error"]["type"] == "submission_failed");
+  CHECK(response.json()["error"]["meta"]["reason"] == "exceeded_timeout");
+  auto entries = history(client, "slow", "t");
+  REQUIRE(entries.size() == 2);
+  CHECK(entries[1]["type"] == "interruption");
+}
