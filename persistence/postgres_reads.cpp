@@ -61,7 +61,7 @@ void PostgresTransaction::register_node(const NodeIdentity& me, int64_t lease_ms
 
 bool PostgresTransaction::renew_lease(const NodeIdentity& me, int64_t lease_ms) {
   const int64_t expires = now_ms() + lease_ms;
-  return run(st::kRenewLease, me.node_id, me.incarnation, expires).affected_rows() == 1;
+  return run(st::kRenewLease, me.node_id, me.incarnation, expires, now_ms()).affected_rows() == 1;
 }
 
 void PostgresTransaction::deregister_node(const NodeIdentity& me) {
@@ -75,6 +75,23 @@ std::vector<SessionKey> PostgresTransaction::orphaned_sessions(const NodeIdentit
   for (const auto& row : run(st::kOrphanedSessions, me.node_id, me.incarnation, now, max_rows)) {
     out.push_back(
         SessionKey{row[1].as<std::string>(), row[2].as<std::string>(), row[3].as<std::string>()});
+  }
+  return out;
+}
+
+std::vector<NodeRecord> PostgresTransaction::list_nodes() {
+  std::vector<NodeRecord> out;
+  for (const auto& row : run(st::kListNodes)) {
+    out.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(),
+                   row[3].as<int64_t>(), row[4].as<int64_t>()});
+  }
+  return out;
+}
+
+std::vector<NodeWorkload> PostgresTransaction::node_workloads() {
+  std::vector<NodeWorkload> out;
+  for (const auto& row : run(st::kNodeWorkloads)) {
+    out.push_back({row[0].as<std::string>(), row[1].as<int64_t>(), row[2].as<int64_t>()});
   }
   return out;
 }

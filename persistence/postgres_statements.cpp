@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "persistence/cluster_sql.hpp"
+
 namespace sluice::persistence::postgres {
 namespace {
 
@@ -30,6 +32,7 @@ constexpr std::pair<const char*, const char*> kStatements[] = {
      "owner_incarnation, epoch, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, 1, $7) "
      "ON CONFLICT (session_key) DO UPDATE SET owner_node = excluded.owner_node, "
      "owner_incarnation = excluded.owner_incarnation, epoch = sessions.epoch + 1 "
+     "WHERE " SLUICE_SQL_CLAIMABLE_BY("$5::text", "$7") " "
      "RETURNING epoch, next_sequence, next_position"},
     {statements::kReleaseSession,
      "UPDATE sessions SET owner_node = NULL, owner_incarnation = NULL "
@@ -88,7 +91,11 @@ constexpr std::pair<const char*, const char*> kStatements[] = {
      "lease_expires_at_ms = excluded.lease_expires_at_ms, "
      "registered_at_ms = excluded.registered_at_ms"},
     {statements::kRenewLease,
-     "UPDATE nodes SET lease_expires_at_ms = $3 WHERE node_id = $1 AND incarnation = $2"},
+     "UPDATE nodes SET lease_expires_at_ms = $3 WHERE node_id = $1 AND incarnation = $2 "
+     "AND lease_expires_at_ms >= $4"},
+    {statements::kSessionHolder, "SELECT owner_node FROM sessions WHERE session_key = $1"},
+    {statements::kListNodes, kListNodesSql},
+    {statements::kNodeWorkloads, kNodeWorkloadsSql},
     {statements::kDeregisterNode, "DELETE FROM nodes WHERE node_id = $1 AND incarnation = $2"},
     // $1 my node id, $2 my incarnation, $3 now (ms), $4 limit.
     {statements::kOrphanedSessions,
@@ -99,7 +106,8 @@ constexpr std::pair<const char*, const char*> kStatements[] = {
      "WHERE u.state IN ('queued', 'running') AND ("
      "s.owner_node IS NULL "
      "OR (s.owner_node = $1::text AND s.owner_incarnation IS DISTINCT FROM $2::text) "
-     "OR (s.owner_node <> $1::text AND (n.node_id IS NULL OR n.lease_expires_at_ms < $3))) "
+     "OR (s.owner_node <> $1::text AND (n.node_id IS NULL "
+     "OR n.incarnation IS DISTINCT FROM s.owner_incarnation OR n.lease_expires_at_ms < $3))) "
      "ORDER BY u.session_key LIMIT $4"},
 };
 

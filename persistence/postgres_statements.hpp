@@ -31,6 +31,9 @@ inline constexpr const char* kRegisterNode = "register_node";
 inline constexpr const char* kRenewLease = "renew_lease";
 inline constexpr const char* kDeregisterNode = "deregister_node";
 inline constexpr const char* kOrphanedSessions = "orphaned_sessions";
+inline constexpr const char* kSessionHolder = "session_holder";
+inline constexpr const char* kListNodes = "list_nodes";
+inline constexpr const char* kNodeWorkloads = "node_workloads";
 }  // namespace statements
 
 // Declares every statement above on `connection` (libpqxx prepares each one on

@@ -52,6 +52,8 @@ class PostgresTransaction final : public Transaction {
   bool renew_lease(const NodeIdentity& me, int64_t lease_ms) override;
   void deregister_node(const NodeIdentity& me) override;
   std::vector<SessionKey> orphaned_sessions(const NodeIdentity& me, int limit) override;
+  std::vector<NodeRecord> list_nodes() override;
+  std::vector<NodeWorkload> node_workloads() override;
 
  private:
   // Runs a prepared statement (postgres_statements.hpp); a server or connection

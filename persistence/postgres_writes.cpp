@@ -51,7 +51,13 @@ ClaimResult PostgresTransaction::claim_session(const SessionKey& key, const Node
   ClaimResult result;
   const pqxx::result claimed = run(st::kClaimSession, session_key, key.agent, key.instance,
                                    key.session, me.node_id, me.incarnation, now);
-  if (claimed.empty()) throw StorageFailure("claiming session " + session_key + " returned no row");
+  if (claimed.empty()) {
+    const pqxx::result holder = run(st::kSessionHolder, session_key);
+    if (holder.empty()) throw StorageFailure("claiming session " + session_key + " found no row");
+    result.granted = false;
+    result.holder = holder[0][0].is_null() ? "" : holder[0][0].as<std::string>();
+    return result;
+  }
   result.epoch = claimed[0][0].as<int64_t>();
   result.next_sequence = claimed[0][1].as<int64_t>();
   result.history_length = claimed[0][2].as<int64_t>() - 1;

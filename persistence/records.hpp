@@ -126,6 +126,10 @@ struct SessionMutation {
 };
 
 struct ClaimResult {
+  // False when another node holds the session and its lease is live: nothing
+  // changed, and `holder` names that node. The other fields are then empty.
+  bool granted = true;
+  std::string holder;
   int64_t epoch = 0;
   int64_t next_sequence = 1;  // the sequence the next admission will get
   int64_t history_length = 0;
@@ -133,6 +137,23 @@ struct ClaimResult {
   std::vector<SubmissionRecord> unsettled;
   // every history entry written by a running submission (for recovery decisions)
   std::vector<HistoryEntry> running_entries;
+};
+
+// A row of the membership table: one per node id, replaced by each new
+// incarnation. The lease is renewed by the node's coordinator.
+struct NodeRecord {
+  std::string node_id;
+  std::string incarnation;
+  std::string advertise;
+  int64_t lease_expires_at_ms = 0;
+  int64_t registered_at_ms = 0;
+};
+
+// How much a node holds, for the operators' view of the cluster.
+struct NodeWorkload {
+  std::string node_id;
+  int64_t sessions_owned = 0;
+  int64_t unsettled = 0;  // queued + running submissions of the sessions it owns
 };
 
 struct Page {

@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "core/clock.hpp"
+#include "persistence/cluster_sql.hpp"
 #include "persistence/sqlite_queries.hpp"
 #include "persistence/sqlite_transaction.hpp"
 
@@ -23,8 +24,9 @@ void SqliteTransaction::register_node(const NodeIdentity& me, int64_t lease_ms) 
 bool SqliteTransaction::renew_lease(const NodeIdentity& me, int64_t lease_ms) {
   const int64_t expires = now_ms() + lease_ms;
   Statement statement = db_.prepare(
-      "UPDATE nodes SET lease_expires_at_ms = ?3 WHERE node_id = ?1 AND incarnation = ?2");
-  statement.bind(1, me.node_id).bind(2, me.incarnation).bind(3, expires).run();
+      "UPDATE nodes SET lease_expires_at_ms = ?3 WHERE node_id = ?1 AND incarnation = ?2 "
+      "AND lease_expires_at_ms >= ?4");
+  statement.bind(1, me.node_id).bind(2, me.incarnation).bind(3, expires).bind(4, now_ms()).run();
   return statement.changes() == 1;
 }
 
@@ -41,6 +43,23 @@ std::vector<SessionKey> SqliteTransaction::orphaned_sessions(const NodeIdentity&
   std::vector<SessionKey> out;
   while (statement.step())
     out.push_back(SessionKey{statement.text(1), statement.text(2), statement.text(3)});
+  return out;
+}
+
+std::vector<NodeRecord> SqliteTransaction::list_nodes() {
+  Statement statement = db_.prepare(kListNodesSql);
+  std::vector<NodeRecord> out;
+  while (statement.step()) {
+    out.push_back({statement.text(0), statement.text(1), statement.text(2), statement.int64(3),
+                   statement.int64(4)});
+  }
+  return out;
+}
+
+std::vector<NodeWorkload> SqliteTransaction::node_workloads() {
+  Statement statement = db_.prepare(kNodeWorkloadsSql);
+  std::vector<NodeWorkload> out;
+  while (statement.step()) out.push_back({statement.text(0), statement.int64(1), statement.int64(2)});
   return out;
 }
 

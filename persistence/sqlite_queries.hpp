@@ -57,7 +57,8 @@ inline constexpr const char* kOrphanedSessions =
     "WHERE u.state IN ('queued', 'running') AND ("
     "s.owner_node IS NULL "
     "OR (s.owner_node = ?1 AND s.owner_incarnation IS NOT ?2) "
-    "OR (s.owner_node <> ?1 AND (n.node_id IS NULL OR n.lease_expires_at_ms < ?3))) "
+    "OR (s.owner_node <> ?1 AND (n.node_id IS NULL OR n.incarnation IS NOT s.owner_incarnation "
+    "OR n.lease_expires_at_ms < ?3))) "
     "ORDER BY u.session_key LIMIT ?4";
 
 }  // namespace sluice::persistence::sqlite::queries

@@ -46,6 +46,8 @@ class SqliteTransaction final : public Transaction {
   bool renew_lease(const NodeIdentity& me, int64_t lease_ms) override;
   void deregister_node(const NodeIdentity& me) override;
   std::vector<SessionKey> orphaned_sessions(const NodeIdentity& me, int limit) override;
+  std::vector<NodeRecord> list_nodes() override;
+  std::vector<NodeWorkload> node_workloads() override;
 
  private:
   // Throws FencedError unless the session row is owned under `fence`.

@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "core/clock.hpp"
+#include "persistence/cluster_sql.hpp"
 #include "persistence/payload_codec.hpp"
 #include "persistence/sqlite_rows.hpp"
 #include "persistence/sqlite_transaction.hpp"
@@ -59,11 +60,18 @@ ClaimResult SqliteTransaction::claim_session(const SessionKey& key, const NodeId
         "owner_incarnation, epoch, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7) "
         "ON CONFLICT (session_key) DO UPDATE SET owner_node = excluded.owner_node, "
         "owner_incarnation = excluded.owner_incarnation, epoch = epoch + 1 "
+        "WHERE " SLUICE_SQL_CLAIMABLE_BY("?5", "?7") " "
         "RETURNING epoch, next_sequence, next_position");
     statement.bind(1, session_key).bind(2, key.agent).bind(3, key.instance).bind(4, key.session);
     statement.bind(5, me.node_id).bind(6, me.incarnation).bind(7, now);
-    if (!statement.step())
-      throw StorageFailure("claiming session " + session_key + " returned no row");
+    if (!statement.step()) {
+      Statement holder = db_.prepare("SELECT owner_node FROM sessions WHERE session_key = ?1");
+      holder.bind(1, session_key);
+      if (!holder.step()) throw StorageFailure("claiming session " + session_key + " found no row");
+      result.granted = false;
+      result.holder = holder.text(0);
+      return result;
+    }
     result.epoch = statement.int64(0);
     result.next_sequence = statement.int64(1);
     result.history_length = statement.int64(2) - 1;

@@ -35,8 +35,11 @@ class Transaction {
 
   // --- sessions and ownership -------------------------------------------------
   // Makes `me` the owner of the session (creating the session row if needed)
-  // and increments its fencing epoch. The router is the one that decides to call
-  // this. Returns everything the session actor needs to rehydrate.
+  // and increments its fencing epoch, unless another node holds it with a live
+  // lease (its row in `nodes` has the owner's incarnation and has not expired):
+  // then nothing changes and the result says who holds it. A holder gives a
+  // session up with release_session or by losing its lease. Returns everything
+  // the session actor needs to rehydrate.
   virtual ClaimResult claim_session(const SessionKey& key, const NodeIdentity& me) = 0;
   // Gives the session up (owner cleared); fenced.
   virtual void release_session(const SessionKey& key, const Fence& fence) = 0;
@@ -64,12 +67,17 @@ class Transaction {
   // --- nodes and leases ------------------------------------------------------------
   // One lease per node incarnation, so renewal cost does not grow with sessions.
   virtual void register_node(const NodeIdentity& me, int64_t lease_ms) = 0;
-  // False when the lease was lost (another incarnation or an expired lease taken over).
+  // False when the lease was lost: another incarnation replaced it, or it had
+  // already expired (others may have taken this node's sessions meanwhile).
   virtual bool renew_lease(const NodeIdentity& me, int64_t lease_ms) = 0;
   virtual void deregister_node(const NodeIdentity& me) = 0;
   // Sessions with queued or running submissions whose owner is absent, released,
   // another incarnation of `me`, or a node whose lease has expired.
   virtual std::vector<SessionKey> orphaned_sessions(const NodeIdentity& me, int limit) = 0;
+  // Every registered node, live or expired, by node id.
+  virtual std::vector<NodeRecord> list_nodes() = 0;
+  // Sessions owned and unsettled work per owning node (a full scan: for operators).
+  virtual std::vector<NodeWorkload> node_workloads() = 0;
 };
 
 class Database {

@@ -352,6 +352,8 @@ class ScriptedTransaction final : public Transaction {
   bool renew_lease(const NodeIdentity&, int64_t) override { unused(); }
   void deregister_node(const NodeIdentity&) override { unused(); }
   std::vector<SessionKey> orphaned_sessions(const NodeIdentity&, int) override { unused(); }
+  std::vector<NodeRecord> list_nodes() override { unused(); }
+  std::vector<NodeWorkload> node_workloads() override { unused(); }
 
  private:
   [[noreturn]] static void unused() { throw std::logic_error("not part of this script"); }

@@ -1,0 +1,27 @@
+#pragma once
+// SQL about membership and ownership that both backends run word for word
+// (placeholders are passed in, since SQLite spells them ?n and Postgres $n).
+
+// The condition under which a claimant may take a session row over (inside the
+// claim's ON CONFLICT ... DO UPDATE): nobody holds it, the claimant already
+// does (a previous incarnation of the same node id), or the holder's lease is
+// gone (no row for its incarnation, or expired at `now`).
+#define SLUICE_SQL_CLAIMABLE_BY(me, now)                                                    \
+  "(sessions.owner_node IS NULL OR sessions.owner_node = " me " OR NOT EXISTS ("           \
+  "SELECT 1 FROM nodes n WHERE n.node_id = sessions.owner_node AND n.incarnation = "       \
+  "sessions.owner_incarnation AND n.lease_expires_at_ms >= " now "))"
+
+namespace sluice::persistence {
+
+inline constexpr const char* kNodeWorkloadsSql =
+    "SELECT s.owner_node, COUNT(*), COALESCE(SUM(w.unsettled), 0) FROM sessions s "
+    "LEFT JOIN (SELECT session_key, COUNT(*) AS unsettled FROM submissions "
+    "WHERE state IN ('queued', 'running') GROUP BY session_key) w "
+    "ON w.session_key = s.session_key "
+    "WHERE s.owner_node IS NOT NULL GROUP BY s.owner_node ORDER BY s.owner_node";
+
+inline constexpr const char* kListNodesSql =
+    "SELECT node_id, incarnation, advertise, lease_expires_at_ms, registered_at_ms "
+    "FROM nodes ORDER BY node_id";
+
+}  // namespace sluice::persistence
