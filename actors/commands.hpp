@@ -37,6 +37,7 @@ struct SubmitCommand {
   std::string input_text;
   std::optional<persistence::IdempotencyClaim> idempotency;
   int64_t received_at_ns = 0;  // steady clock, for the admission latency metric
+  bool forwarded = false;      // came from another node: handled here, never forwarded again
   std::shared_ptr<SubmissionObserver> observer;
 };
 
@@ -50,6 +51,7 @@ class AbortObserver {
 struct AbortCommand {
   SessionKey key;
   std::optional<std::string> submission_id;  // none = every unsettled submission
+  bool forwarded = false;
   std::shared_ptr<AbortObserver> observer;
 };
 

@@ -2,7 +2,11 @@
 // The coordinator: keeps this node's lease alive (one row per node, so the cost
 // does not grow with idle sessions), reconciles at start-up and keeps scanning
 // for sessions whose owner is gone, handing each to the router, whose session
-// actor then applies PROTOCOL.md's recovery rules.
+// actor then applies PROTOCOL.md's recovery rules. In a cluster it also reads
+// the membership at every renewal and tells the router when the live members
+// change (and scans for orphans at once, since a member may just have died).
+// A lease that lapsed (the node was paused or cut off) is taken up again under
+// the same incarnation: whatever others claimed meanwhile is fenced against us.
 //
 // Messages: (shutdown_atom) -> stops the timers and replies once the node row
 // is removed.
@@ -20,12 +24,14 @@ struct CoordinatorOptions {
   std::chrono::milliseconds renew_every{1000};    // renewal period
   std::chrono::milliseconds reclaim_every{1000};  // orphan scan period
   int reclaim_batch = 500;                        // sessions handed over per scan
+  bool cluster = false;                           // read and publish the membership
 };
 
 // Shared with /readyz: true while the node holds its lease and storage answers.
 struct NodeHealth {
   std::atomic<bool> lease_held{false};
   std::atomic<bool> storage_ok{false};
+  std::atomic<bool> joined{false};  // a live member of the cluster (always true on one node)
 };
 
 caf::actor spawn_coordinator(caf::actor_system& system, SessionContextPtr context,

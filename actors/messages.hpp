@@ -8,6 +8,7 @@
 #include <caf/all.hpp>
 
 #include "actors/commands.hpp"
+#include "actors/ownership.hpp"
 #include "core/session_key.hpp"
 
 namespace sluice {
@@ -29,6 +30,15 @@ using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
 using count_atom = caf::atom_constant<caf::atom("count")>;
 using reconcile_atom = caf::atom_constant<caf::atom("reconcile")>;
 using renew_atom = caf::atom_constant<caf::atom("renew")>;
+using members_atom = caf::atom_constant<caf::atom("members")>;
+using handoff_atom = caf::atom_constant<caf::atom("handoff")>;
+using reroute_atom = caf::atom_constant<caf::atom("reroute")>;
+using scan_atom = caf::atom_constant<caf::atom("scan")>;
+// Between nodes: (forward_atom, sealed envelope, reply-to actor) to a node's
+// gate, and (reply_atom, sealed envelope) back. Only strings and actor handles
+// cross the wire, so no message type needs registering on every node.
+using forward_atom = caf::atom_constant<caf::atom("forward")>;
+using reply_atom = caf::atom_constant<caf::atom("reply")>;
 
 using SubmitPtr = std::shared_ptr<const SubmitCommand>;
 using AbortPtr = std::shared_ptr<const AbortCommand>;
@@ -37,3 +47,4 @@ using AbortPtr = std::shared_ptr<const AbortCommand>;
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sluice::actors::SubmitPtr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sluice::actors::AbortPtr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sluice::actors::MembersPtr)

@@ -10,6 +10,7 @@
 
 #include "actors/continuation.hpp"
 #include "actors/messages.hpp"
+#include "actors/outcome_watch.hpp"
 #include "actors/outcomes.hpp"
 #include "actors/recovery.hpp"
 #include "actors/session_events.hpp"
@@ -112,6 +113,13 @@ class SessionActor : public caf::event_based_actor {
           maybe_idle();
         },
         [this](shutdown_atom) { begin_shutdown(); },
+        [this](handoff_atom) {
+          // From now on commands go back to the router, which parks them until
+          // this actor is gone and then sends them to the new owner.
+          bounce_ = true;
+          handing_off_ = true;
+          begin_shutdown();
+        },
     };
   }
 
@@ -200,6 +208,7 @@ class SessionActor : public caf::event_based_actor {
 
   // --- claim and recovery -----------------------------------------------------------
   void claim() {
+    if (claim_started_ms_ == 0) claim_started_ms_ = now_ms();
     auto self = handle();
     context_->storage->submit<ClaimResult>(
         [key = key_, node = context_->node](Transaction& txn) {
@@ -219,6 +228,10 @@ class SessionActor : public caf::event_based_actor {
       return;
     }
     const ClaimResult& claim = std::get<ClaimResult>(result);
+    if (!claim.granted) {
+      on_claim_refused(claim.holder);
+      return;
+    }
     fence_ = {context_->node.node_id, claim.epoch};
     RecoveryPlan plan = plan_recovery(claim, context_->limits, now_ms());
     const auto adopted = static_cast<int64_t>(plan.queue.size() + plan.settled.size());
@@ -241,6 +254,34 @@ class SessionActor : public caf::event_based_actor {
     maybe_idle();
   }
 
+  // Another live node holds the session: it is handing it over, or the members
+  // do not agree yet on who owns it. Both settle within a lease and a turn, so
+  // try again for that long, holding the commands that wait for the claim.
+  void on_claim_refused(const std::string& holder) {
+    if (phase_ == Phase::stopping) {
+      if (handing_off_) {
+        leave();
+      } else {
+        fail_everything(unavailable("This node is shutting down; retry the request."),
+                        Exit::normal);
+      }
+      return;
+    }
+    if (now_ms() - claim_started_ms_ >= context_->limits.claim_patience_ms) {
+      spdlog::warn("session {}: still held by node {}; giving up", key_.str(), holder);
+      phase_ = Phase::stopping;
+      auto deferred = std::move(deferred_);
+      deferred_.clear();
+      held_elsewhere_ = holder;
+      failed_ = true;
+      for (auto& work : deferred) work();  // each is rejected, naming the holder
+      leave();
+      return;
+    }
+    claim_retry_ms_ = std::min<int64_t>(std::max<int64_t>(claim_retry_ms_ * 2, 25), 500);
+    continue_after(this, std::chrono::milliseconds(claim_retry_ms_), [this] { claim(); });
+  }
+
   // --- admission ---------------------------------------------------------------------
   void reject(const SubmitCommand& command, const PublicError& error) {
     context_->metrics->rejected(error.type);
@@ -253,7 +294,11 @@ class SessionActor : public caf::event_based_actor {
       return;
     }
     if (phase_ == Phase::stopping) {
-      reject(*command, unavailable("This node is shutting down; retry the request."));
+      if (bounce_) {
+        send(router_, reroute_atom::value, command);
+      } else {
+        reject(*command, stopping_error());
+      }
       return;
     }
     const size_t depth = queue_.size() + pending_admits_ + (running_ ? 1 : 0);
@@ -531,6 +576,10 @@ class SessionActor : public caf::event_based_actor {
 
   // --- abort ---------------------------------------------------------------------------
   void on_abort(const AbortPtr& command) {
+    if (bounce_ && phase_ == Phase::stopping) {
+      send(router_, reroute_atom::value, command);
+      return;
+    }
     if (failed_) {
       command->observer->on_failed(unavailable("The session is unavailable; retry the abort."));
       return;
@@ -652,15 +701,61 @@ class SessionActor : public caf::event_based_actor {
         },
         [self, this](StorageResult<bool>) {
           continue_in(self, [this] {
-            fail_everything(unavailable("This node shut down before the submission settled."),
-                            Exit::normal);
+            if (handing_off_) {
+              spdlog::debug("session {}: handed over", key_.str());
+              leave();
+            } else {
+              fail_everything(unavailable("This node shut down before the submission settled."),
+                              Exit::normal);
+            }
           });
         });
   }
 
   void lost_ownership() {
     spdlog::warn("session {}: ownership lost (fence {}); leaving", key_.str(), fence_.epoch);
-    fail_everything(unavailable("The session moved to another owner."), Exit::normal);
+    if (running_ && running_->handle) running_->handle->cancel();
+    running_.reset();
+    bounce_ = true;
+    leave();
+  }
+
+  PublicError stopping_error() const {
+    if (!held_elsewhere_.empty()) {
+      return make_error("unavailable", "Another node still holds this session.",
+                        "Retry the request; ownership settles within a few seconds.",
+                        {{"reason", "session_held_elsewhere"}, {"holder", held_elsewhere_}});
+    }
+    return unavailable("This node is shutting down; retry the request.");
+  }
+
+  // Leaves without losing anything: clients waiting for an outcome get it from
+  // storage once the next owner settles it, and commands still arriving go
+  // back to the router (or are refused) until the router agrees that this
+  // actor has seen every command it was sent.
+  void leave() {
+    phase_ = Phase::stopping;
+    const int64_t deadline = now_ms() + context_->limits.submission_timeout_ms;
+    for (auto& [id, observers] : waiters_) {
+      persistence::SubmissionRecord record;
+      record.id = id;
+      record.key = key_;
+      for (auto& observer : observers) {
+        watch_outcome(system(), context_->storage, record, observer, deadline);
+      }
+    }
+    waiters_.clear();
+    auto deferred = std::move(deferred_);
+    deferred_.clear();
+    for (auto& work : deferred) work();
+    request(router_, caf::infinite, passivate_atom::value, key_, received_)
+        .then([this](bool accepted) {
+          if (accepted) {
+            quit();
+          } else {
+            continue_after(this, std::chrono::milliseconds(20), [this] { leave(); });
+          }
+        });
   }
 
   // Ends this actor: every observer still waiting hears that the outcome will
@@ -707,6 +802,11 @@ class SessionActor : public caf::event_based_actor {
   bool passivating_ = false;
   bool releasing_ = false;
   bool failed_ = false;
+  bool bounce_ = false;       // stopping commands go back to the router
+  bool handing_off_ = false;  // stopping because another node owns the session now
+  std::string held_elsewhere_;
+  int64_t claim_started_ms_ = 0;
+  int64_t claim_retry_ms_ = 0;
 };
 
 void TurnRelay::on_text_delta(std::string_view delta) {

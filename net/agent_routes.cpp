@@ -7,6 +7,7 @@
 #include "net/record_json.hpp"
 #include "net/request_validation.hpp"
 #include "net/responses.hpp"
+#include "net/storage_reads.hpp"
 #include "net/submission_channels.hpp"
 
 namespace sluice::net {
@@ -135,19 +136,9 @@ class AgentRoutes {
     services_.gateway->abort(std::move(command));
   }
 
-  // Runs a read on the storage thread and answers from there.
   template <class Work>
   void read(std::shared_ptr<Responder> responder, Work work) const {
-    services_.storage->submit<HttpResponse>(
-        [work = std::move(work)](Transaction& txn) { return work(txn); },
-        [responder](StorageResult<HttpResponse> result) {
-          if (auto* response = std::get_if<HttpResponse>(&result)) {
-            responder->respond(std::move(*response));
-          } else {
-            responder->respond(
-                error_response(make_error("unavailable", "Storage is unavailable.")));
-          }
-        });
+    respond_from_storage(*services_.storage, std::move(responder), std::move(work));
   }
 
   bool read_session_param(const HttpRequest& request, Responder& responder,

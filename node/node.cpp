@@ -4,15 +4,19 @@
 
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
+#include <caf/io/all.hpp>
 
 #include "actors/coordinator_actor.hpp"
 #include "actors/messages.hpp"
 #include "actors/router_actor.hpp"
 #include "actors/session_gateway.hpp"
+#include "cluster/forwarder_actor.hpp"
+#include "cluster/gate_actor.hpp"
 #include "core/ids.hpp"
 #include "core/metrics.hpp"
 #include "harness/model_runtime.hpp"
 #include "harness/project.hpp"
+#include "net/admin_routes.hpp"
 #include "net/agent_routes.hpp"
 #include "net/http_server.hpp"
 #include "net/operational_routes.hpp"
@@ -47,6 +51,8 @@ struct Node::Impl {
   std::unique_ptr<caf::actor_system> system;
   caf::actor router;
   caf::actor coordinator;
+  caf::actor forwarder;  // cluster mode only
+  caf::actor gate;       // cluster mode only
   std::unique_ptr<actors::SessionGateway> gateway;
   net::RouteTable routes;
   std::unique_ptr<net::HttpServer> http;
@@ -77,7 +83,7 @@ void Node::start() {
   auto& impl = *impl_;
   auto context = std::make_shared<actors::SessionContext>();
   context->storage = impl.storage.get();
-  context->node = {impl.config.node_id, new_ulid(), ""};
+  context->node = {impl.config.node_id, new_ulid(), impl.config.cluster.advertise};
   context->limits = impl.config.limits;
   context->metrics = &impl.metrics;
   for (const auto& [name, definition] : impl.project.agents) {
@@ -85,6 +91,7 @@ void Node::start() {
                              impl.models.make_model(definition.model, definition.model_options)};
   }
 
+  const ClusterConfig& cluster = impl.config.cluster;
   auto registered = impl.storage->run_sync<bool>(
       [node = context->node,
        lease = impl.config.coordinator.lease.count()](persistence::Transaction& txn) {
@@ -96,11 +103,38 @@ void Node::start() {
   }
   impl.health->lease_held = true;
   impl.health->storage_ok = true;
+  impl.health->joined = !cluster.enabled;
 
   impl.caf_config.set("scheduler.policy", caf::atom("sharing"));
   impl.caf_config.set("scheduler.max-threads", impl.config.actor_threads);
+  if (cluster.enabled) {
+    // BASP heartbeats are off by default; without them a paused or dead peer
+    // is never noticed and a forward to it would wait for ever.
+    impl.caf_config.load<caf::io::middleman>();
+    impl.caf_config.set("middleman.heartbeat-interval", caf::timespan{cluster.heartbeat});
+    impl.caf_config.set("middleman.connection-timeout", caf::timespan{cluster.heartbeat * 4});
+    impl.caf_config.set("middleman.workers", size_t{0});
+  }
   impl.system = std::make_unique<caf::actor_system>(impl.caf_config);
-  impl.router = actors::spawn_router(*impl.system, context);
+  if (cluster.enabled) {
+    auto sealer = std::make_shared<const cluster::Sealer>(cluster.secret);
+    impl.forwarder = cluster::spawn_forwarder(
+        *impl.system, {sealer, impl.storage.get(), cluster.forward_timeout.count(),
+                       impl.config.limits.submission_timeout_ms});
+    impl.router = actors::spawn_router(*impl.system, context, impl.forwarder);
+    impl.gate = cluster::spawn_gate(*impl.system, impl.router, sealer);
+    auto published =
+        impl.system->middleman().publish(impl.gate, cluster.port, cluster.bind_host.c_str(), true);
+    if (!published) {
+      throw std::runtime_error("cannot open the node-to-node listener on " + cluster.bind_host +
+                               ":" + std::to_string(cluster.port) + ": " +
+                               impl.system->render(published.error()));
+    }
+    spdlog::info("cluster: node-to-node listener on {}:{}, advertised as {}", cluster.bind_host,
+                 *published, cluster.advertise);
+  } else {
+    impl.router = actors::spawn_router(*impl.system, context);
+  }
   impl.coordinator = actors::spawn_coordinator(*impl.system, context, impl.router,
                                                impl.config.coordinator, impl.health);
   impl.gateway = std::make_unique<actors::SessionGateway>(impl.router);
@@ -110,10 +144,14 @@ void Node::start() {
   net::add_operational_routes(
       impl.routes,
       {[health = impl.health] {
-         const bool storage = health->storage_ok, lease = health->lease_held;
-         return net::Readiness{storage && lease, {{"storage", storage}, {"lease", lease}}};
+         const bool storage = health->storage_ok, lease = health->lease_held,
+                    joined = health->joined;
+         return net::Readiness{storage && lease && joined,
+                               {{"storage", storage}, {"lease", lease}, {"joined", joined}}};
        },
        &impl.metrics});
+  net::add_admin_routes(impl.routes, {impl.storage.get(), context->node.node_id,
+                                      cluster.enabled, impl.config.coordinator.lease.count()});
 
   const std::string token = impl.config.auth_token;
   impl.http = std::make_unique<net::HttpServer>(
@@ -166,12 +204,16 @@ void Node::stop() {
         .receive([](bool) {}, [](caf::error&) {});
     self->send_exit(impl.router, caf::exit_reason::user_shutdown);
     self->send_exit(impl.coordinator, caf::exit_reason::user_shutdown);
+    if (impl.gate) self->send_exit(impl.gate, caf::exit_reason::user_shutdown);
+    if (impl.forwarder) self->send_exit(impl.forwarder, caf::exit_reason::user_shutdown);
     impl.http->stop();
   }
   impl.storage->stop();
   impl.gateway.reset();
   impl.router = nullptr;
   impl.coordinator = nullptr;
+  impl.gate = nullptr;
+  impl.forwarder = nullptr;
   impl.system.reset();
   spdlog::info("stopped");
 }

@@ -1,5 +1,11 @@
 #include "node/node_config.hpp"
 
+#include "persistence/open_database.hpp"
+
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -44,6 +50,54 @@ std::string host_name() {
   return buffer;
 }
 
+// The first IPv4 address of an interface that is up and not loopback: what
+// other containers or hosts on the cluster network reach this one on.
+std::string own_ipv4() {
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return "127.0.0.1";
+  std::string found = "127.0.0.1";
+  for (ifaddrs* it = list; it != nullptr; it = it->ifa_next) {
+    if (!it->ifa_addr || it->ifa_addr->sa_family != AF_INET) continue;
+    if ((it->ifa_flags & IFF_UP) == 0 || (it->ifa_flags & IFF_LOOPBACK) != 0) continue;
+    char text[INET_ADDRSTRLEN] = {};
+    const auto* address = reinterpret_cast<const sockaddr_in*>(it->ifa_addr);
+    if (inet_ntop(AF_INET, &address->sin_addr, text, sizeof text)) {
+      found = text;
+      break;
+    }
+  }
+  freeifaddrs(list);
+  return found;
+}
+
+ClusterConfig read_cluster(const Reader& env, const std::string& database_url) {
+  ClusterConfig cluster;
+  cluster.secret = env.text("SLUICE_CLUSTER_SECRET", "");
+  cluster.enabled = !cluster.secret.empty();
+  cluster.port = static_cast<uint16_t>(env.integer("SLUICE_CLUSTER_PORT", 4100, 1, 65535));
+  cluster.heartbeat = env.millis("SLUICE_CLUSTER_HEARTBEAT_MS", cluster.heartbeat);
+  cluster.forward_timeout = env.millis("SLUICE_FORWARD_TIMEOUT_MS", cluster.forward_timeout);
+  if (!cluster.enabled) return cluster;
+  if (cluster.secret.size() < 16) {
+    throw ConfigError("SLUICE_CLUSTER_SECRET must be at least 16 characters long");
+  }
+  if (persistence::is_in_memory(database_url)) {
+    throw ConfigError(
+        "SLUICE_CLUSTER_SECRET is set but DATABASE_URL is not: the nodes of a cluster share "
+        "one database (postgres://...)");
+  }
+  cluster.advertise =
+      env.text("SLUICE_ADVERTISE", own_ipv4() + ":" + std::to_string(cluster.port));
+  const auto colon = cluster.advertise.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == cluster.advertise.size()) {
+    throw ConfigError("SLUICE_ADVERTISE='" + cluster.advertise + "': expected host:port");
+  }
+  std::string host = cluster.advertise.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  cluster.bind_host = env.text("SLUICE_CLUSTER_BIND", host);
+  return cluster;
+}
+
 }  // namespace
 
 NodeConfig NodeConfig::from_environment(const std::function<const char*(const char*)>& lookup) {
@@ -81,6 +135,11 @@ NodeConfig NodeConfig::from_environment(const std::function<const char*(const ch
   if (coordinator.renew_every >= coordinator.lease) {
     throw ConfigError("SLUICE_LEASE_RENEW_MS must be shorter than SLUICE_LEASE_MS");
   }
+  config.cluster = read_cluster(env, config.database_url);
+  coordinator.cluster = config.cluster.enabled;
+  // Long enough for a holder to reach a turn boundary and hand over, or for a
+  // dead holder's lease to run out.
+  limits.claim_patience_ms = coordinator.lease.count() + limits.shutdown_grace_ms + 2'000;
   return config;
 }
 

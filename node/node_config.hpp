@@ -18,6 +18,17 @@ struct ConfigError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Several nodes sharing one database (cluster mode, on when a secret is set).
+struct ClusterConfig {
+  bool enabled = false;
+  std::string secret;       // SLUICE_CLUSTER_SECRET
+  uint16_t port = 4100;     // SLUICE_CLUSTER_PORT: the node-to-node listener
+  std::string bind_host;    // SLUICE_CLUSTER_BIND, default: the advertised host
+  std::string advertise;    // SLUICE_ADVERTISE host:port, default: own IPv4 and port
+  std::chrono::milliseconds heartbeat{500};          // SLUICE_CLUSTER_HEARTBEAT_MS
+  std::chrono::milliseconds forward_timeout{15'000};  // SLUICE_FORWARD_TIMEOUT_MS
+};
+
 struct NodeConfig {
   std::filesystem::path project_dir = ".";
   std::string database_url;  // "" = in-memory SQLite
@@ -27,6 +38,7 @@ struct NodeConfig {
   net::ServerOptions http;
   actors::SessionLimits limits;
   actors::CoordinatorOptions coordinator;
+  ClusterConfig cluster;
   size_t actor_threads = 2;
 
   // Reads every variable through `lookup` (nullptr when unset). Throws

@@ -1,0 +1,44 @@
+#include "net/admin_routes.hpp"
+
+#include <map>
+
+#include "core/clock.hpp"
+#include "net/responses.hpp"
+#include "net/storage_reads.hpp"
+
+namespace sluice::net {
+
+void add_admin_routes(RouteTable& table, AdminServices services) {
+  table.add(
+      {"GET", "/admin/cluster", "Cluster members, their state, sessions owned and queue depths",
+       [services](HttpRequest&, const PathParams&, std::shared_ptr<Responder> responder) {
+         respond_from_storage(*services.storage, std::move(responder), [services](
+                                                                           persistence::Transaction&
+                                                                               txn) {
+           const auto nodes = txn.list_nodes();
+           std::map<std::string, persistence::NodeWorkload> loads;
+           for (auto& load : txn.node_workloads()) loads[load.node_id] = load;
+           const int64_t now = now_ms();
+           nlohmann::json members = nlohmann::json::array();
+           for (const auto& node : nodes) {
+             const auto load = loads.find(node.node_id);
+             members.push_back(
+                 {{"nodeId", node.node_id},
+                  {"incarnation", node.incarnation},
+                  {"advertise", node.advertise},
+                  {"state", node.lease_expires_at_ms >= now ? "live" : "expired"},
+                  {"leaseExpiresAt", iso8601(node.lease_expires_at_ms)},
+                  {"registeredAt", iso8601(node.registered_at_ms)},
+                  {"sessionsOwned", load == loads.end() ? 0 : load->second.sessions_owned},
+                  {"queueDepth", load == loads.end() ? 0 : load->second.unsettled},
+                  {"self", node.node_id == services.self_node_id}});
+           }
+           return json_response(200, {{"node", services.self_node_id},
+                                      {"mode", services.cluster ? "cluster" : "single"},
+                                      {"leaseMs", services.lease_ms},
+                                      {"members", members}});
+         });
+       }});
+}
+
+}  // namespace sluice::net

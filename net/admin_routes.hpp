@@ -1,0 +1,22 @@
+#pragma once
+// GET /admin/cluster: the members (live or expired), what each owns and how
+// much unsettled work that holds, read from the shared database, so every node
+// gives the same answer. On a single node it lists that node alone.
+#include <cstdint>
+#include <string>
+
+#include "net/route_table.hpp"
+#include "persistence/executor.hpp"
+
+namespace sluice::net {
+
+struct AdminServices {
+  persistence::StorageExecutor* storage = nullptr;
+  std::string self_node_id;
+  bool cluster = false;
+  int64_t lease_ms = 0;
+};
+
+void add_admin_routes(RouteTable& table, AdminServices services);
+
+}  // namespace sluice::net
