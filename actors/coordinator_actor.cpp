@@ -157,7 +157,12 @@ class CoordinatorActor : public caf::event_based_actor {
     auto live = std::make_shared<MemberList>(live_members(nodes, now_ms()));
     if (members_ && *members_ == *live) return;
     std::string names;
-    for (const Member& m : *live) names += (names.empty() ? "" : ", ") + m.node_id;
+    std::vector<std::string> ids;
+    for (const Member& m : *live) {
+      names += (names.empty() ? "" : ", ") + m.node_id;
+      ids.push_back(m.node_id);
+    }
+    health_->set_view(std::move(ids));
     spdlog::info("coordinator: live members now [{}]", names);
     const bool first = !members_;
     members_ = live;

@@ -12,6 +12,9 @@
 // is removed.
 #include <atomic>
 #include <chrono>
+#include <mutex>
+#include <string>
+#include <vector>
 
 #include <caf/fwd.hpp>
 
@@ -32,6 +35,20 @@ struct NodeHealth {
   std::atomic<bool> lease_held{false};
   std::atomic<bool> storage_ok{false};
   std::atomic<bool> joined{false};  // a live member of the cluster (always true on one node)
+
+  // The live members as this node last saw them (node ids), for /admin/cluster.
+  void set_view(std::vector<std::string> node_ids) {
+    std::lock_guard lock(view_mutex_);
+    view_ = std::move(node_ids);
+  }
+  std::vector<std::string> view() const {
+    std::lock_guard lock(view_mutex_);
+    return view_;
+  }
+
+ private:
+  mutable std::mutex view_mutex_;
+  std::vector<std::string> view_;
 };
 
 caf::actor spawn_coordinator(caf::actor_system& system, SessionContextPtr context,

@@ -12,7 +12,9 @@ void add_admin_routes(RouteTable& table, AdminServices services) {
   table.add(
       {"GET", "/admin/cluster", "Cluster members, their state, sessions owned and queue depths",
        [services](HttpRequest&, const PathParams&, std::shared_ptr<Responder> responder) {
-         respond_from_storage(*services.storage, std::move(responder), [services](
+         // Taken now, on the io thread: the storage read runs later elsewhere.
+         const std::vector<std::string> view = services.view();
+         respond_from_storage(*services.storage, std::move(responder), [services, view](
                                                                            persistence::Transaction&
                                                                                txn) {
            const auto nodes = txn.list_nodes();
@@ -36,6 +38,7 @@ void add_admin_routes(RouteTable& table, AdminServices services) {
            return json_response(200, {{"node", services.self_node_id},
                                       {"mode", services.cluster ? "cluster" : "single"},
                                       {"leaseMs", services.lease_ms},
+                                      {"view", view},
                                       {"members", members}});
          });
        }});

@@ -3,6 +3,8 @@
 // much unsettled work that holds, read from the shared database, so every node
 // gives the same answer. On a single node it lists that node alone.
 #include <cstdint>
+#include <functional>
+#include <vector>
 #include <string>
 
 #include "net/route_table.hpp"
@@ -15,6 +17,7 @@ struct AdminServices {
   std::string self_node_id;
   bool cluster = false;
   int64_t lease_ms = 0;
+  std::function<std::vector<std::string>()> view;  // this node's live members
 };
 
 void add_admin_routes(RouteTable& table, AdminServices services);

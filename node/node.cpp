@@ -150,8 +150,11 @@ void Node::start() {
                                {{"storage", storage}, {"lease", lease}, {"joined", joined}}};
        },
        &impl.metrics});
-  net::add_admin_routes(impl.routes, {impl.storage.get(), context->node.node_id,
-                                      cluster.enabled, impl.config.coordinator.lease.count()});
+  if (!cluster.enabled) impl.health->set_view({context->node.node_id});
+  net::add_admin_routes(impl.routes,
+                        {impl.storage.get(), context->node.node_id, cluster.enabled,
+                         impl.config.coordinator.lease.count(),
+                         [health = impl.health] { return health->view(); }});
 
   const std::string token = impl.config.auth_token;
   impl.http = std::make_unique<net::HttpServer>(

@@ -12,6 +12,7 @@
 
 #include "persistence/postgres_test_schema.hpp"
 #include "support/http_client.hpp"
+#include "support/session_audit.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -23,11 +24,6 @@ namespace {
 constexpr int kSessions = 200;
 constexpr int kSenders = 8;
 
-struct Receipt {
-  std::string submission_id;
-  int64_t sequence = 0;
-  int message = 0;  // the sender's index of the message within its session
-};
 
 class Server {
  public:
@@ -79,32 +75,13 @@ void send_until_stopped(uint16_t port, int sender, std::atomic<bool>& stop,
         if (response.status != 202) continue;
         const json receipt = response.json();
         std::lock_guard lock(mutex);
-        receipts[s].push_back({receipt["submissionId"], receipt["sequence"], message});
+        receipts[s].push_back(
+            {receipt["submissionId"], receipt["sequence"], "m" + std::to_string(message)});
       } catch (const std::exception&) {
         return;  // the server is gone: whatever was in flight has no receipt
       }
     }
   }
-}
-
-std::vector<json> fetch_all(HttpClient& client, const std::string& path, const std::string& field) {
-  std::vector<json> out;
-  int64_t after = 0;
-  while (true) {
-    auto response = client.request("GET", path + "&limit=1000&after=" + std::to_string(after));
-    REQUIRE(response.status == 200);
-    const json body = response.json();
-    for (const auto& item : body[field]) out.push_back(item);
-    if (!body.contains("next")) return out;
-    after = body["next"];
-  }
-}
-
-bool all_settled(const std::vector<json>& records) {
-  for (const auto& r : records) {
-    if (r["state"] == "queued" || r["state"] == "running") return false;
-  }
-  return true;
 }
 
 // database_url: "" for a SQLite file in the test's folder.
@@ -141,49 +118,7 @@ void run_kill_cycle(std::chrono::milliseconds kill_after, std::string database_u
   Server second(dir, database_url, port, 2);
   HttpClient client("127.0.0.1", port);
   for (int s = 0; s < kSessions; ++s) {
-    const std::string query = "?session=" + session_name(s);
-    std::vector<json> records;
-    for (int i = 0; i < 2000; ++i) {
-      records = fetch_all(client, "/agents/work/crash/submissions" + query, "submissions");
-      if (all_settled(records)) break;
-      std::this_thread::sleep_for(10ms);
-    }
-    REQUIRE(all_settled(records));
-    std::map<std::string, json> by_id;
-    for (const auto& r : records) by_id[r["submissionId"]] = r;
-    // Every receipt reached exactly one terminal outcome, with its sequence.
-    for (const Receipt& receipt : receipts[s]) {
-      auto it = by_id.find(receipt.submission_id);
-      REQUIRE(it != by_id.end());
-      CHECK(it->second["state"] == "completed");
-      CHECK(it->second["sequence"] == receipt.sequence);
-      CHECK(it->second["result"] == "m" + std::to_string(receipt.message));
-    }
-    // Sequences are 1..n without gaps; messages in send order.
-    int last_message = -1;
-    for (size_t i = 0; i < records.size(); ++i) {
-      CHECK(records[i]["sequence"] == static_cast<int64_t>(i + 1));
-      const std::string input = records[i]["result"].is_string() ? records[i]["result"] : "";
-      if (input.empty()) continue;
-      const int message = std::stoi(input.substr(1));
-      CHECK(message > last_message);
-      last_message = message;
-    }
-    // The history holds each submission's input once and its reply once, in order.
-    const auto entries = fetch_all(client, "/agents/work/crash/history" + query, "entries");
-    std::map<std::string, int> users, replies;
-    int64_t last_sequence = 0;
-    for (const auto& entry : entries) {
-      CHECK(entry["sequence"].get<int64_t>() >= last_sequence);
-      last_sequence = entry["sequence"];
-      if (entry["type"] == "user") ++users[entry["submissionId"]];
-      if (entry["type"] == "assistant") ++replies[entry["submissionId"]];
-    }
-    for (const auto& [id, record] : by_id) {
-      if (record["state"] != "completed") continue;
-      CHECK(users[id] == 1);
-      CHECK(replies[id] == 1);
-    }
+    audit_session(client, "/agents/work/crash", session_name(s), receipts[s], 20s);
   }
   second.process().kill(SIGTERM);
   auto status = second.process().wait(20s);
