@@ -357,6 +357,12 @@ class Server {
     fail("has no " + field);
   }
 
+  // SIGKILL, as a crash does; waits until it is gone.
+  void kill_hard() {
+    process_->signal(SIGKILL);
+    process_->wait(10s);
+  }
+
   // SIGTERM, then waits for a clean exit.
   void stop() {
     process_->signal(SIGTERM);
