@@ -17,18 +17,22 @@
 
 namespace {
 
+using namespace std::chrono_literals;
+
 constexpr const char* kSecret = "cluster-bench-secret-0123456789";
 
 // A schema of its own, dropped at the end; url() points connections at it.
 class Schema {
  public:
-  explicit Schema(std::string server_url) : server_url_(std::move(server_url)) {
+  // durable = false: the nodes' sessions commit with synchronous_commit=off, so
+  // the figures show the forwarding hop rather than the disk's fsync.
+  Schema(std::string server_url, bool durable) : server_url_(std::move(server_url)) {
     name_ = "bench_" + sluice::new_ulid();
     std::transform(name_.begin(), name_.end(), name_.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     run("CREATE SCHEMA " + name_);
     url_ = server_url_ + (server_url_.find('?') == std::string::npos ? "?" : "&") +
-           "options=-csearch_path%3D" + name_;
+           "options=-csearch_path%3D" + name_ + (durable ? "" : "%20-csynchronous_commit%3Doff");
   }
   ~Schema() {
     try {
@@ -89,8 +93,9 @@ bench::LoadResult prompts(uint16_t port, const std::string& session, const std::
              "--requests", count});
 }
 
-void forwarding(const std::string& server_url, const std::string& requests) {
-  Schema schema(server_url);
+void forwarding(const std::string& server_url, const std::string& requests, bool durable) {
+  Schema schema(server_url, durable);
+  std::printf("  commits %s\n", durable ? "durable (fsync)" : "with synchronous_commit=off");
   auto n1 = start_node("n1", schema.url());
   auto n2 = start_node("n2", schema.url());
   wait_for_view({n1.get(), n2.get()}, 2);
@@ -102,7 +107,7 @@ void forwarding(const std::string& server_url, const std::string& requests) {
 }
 
 void takeover(const std::string& server_url, int rounds) {
-  Schema schema(server_url);
+  Schema schema(server_url, true);
   auto survivor = start_node("n1", schema.url());
   const std::string session = session_owned_by("n2");
   const std::string body = R"({"message":"ping","session":")" + session + R"("})";
@@ -145,7 +150,8 @@ int main(int argc, char** argv) {
   }
   std::printf("cluster_bench: forwarding overhead (%s sequential sync prompts, one session)\n",
               requests.c_str());
-  forwarding(url, requests);
+  forwarding(url, requests, false);
+  forwarding(url, requests, true);
   std::printf("cluster_bench: takeover\n");
   takeover(url, rounds);
   return 0;
