@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -30,8 +31,10 @@ class ClusterNodes {
         << "model = \"sluice/echo\"\nexpose = [\"http\"]\n[model_options]\ndelay_ms = 2500\n";
   }
 
-  // Starts node `name` and waits until it is ready (a live member).
-  void start(const std::string& name) {
+  // Starts node `name` and waits until it is ready (a live member) and every
+  // node sees every other. `env` adds to or overrides the node's environment.
+  void start(const std::string& name, const std::map<std::string, std::string>& env = {},
+             bool wait_for_all = true) {
     Node node;
     node.name = name;
     node.http_port = free_port();
@@ -45,11 +48,12 @@ class ClusterNodes {
                    {"SLUICE_CLUSTER_PORT", std::to_string(node.cluster_port)},
                    {"SLUICE_ADVERTISE", "127.0.0.1:" + std::to_string(node.cluster_port)},
                    {"SLUICE_LOG_LEVEL", "info"}};
+    for (const auto& [key, value] : env) options.env[key] = value;
     options.stderr_path = dir_ / (name + "-" + std::to_string(++runs_) + ".log");
     node.process = std::make_unique<Process>(std::move(options));
     REQUIRE(wait_for_http_ok(node.http_port, "/readyz", 30s, node.process.get()));
     nodes_.push_back(std::move(node));
-    wait_until_all_see_all();
+    if (wait_for_all) wait_until_all_see_all();
   }
 
   // Until every running node's own view of the members lists every node, so a

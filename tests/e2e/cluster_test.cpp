@@ -298,3 +298,65 @@ TEST_CASE("a node joining under load takes its sessions over without reordering 
   INFO("receipts: " << traffic.total());
   CHECK(moved > 0);
 }
+
+TEST_CASE("a stream and an abort through a node that does not own the session", "[cluster]") {
+  ClusterNodes cluster;
+  for (const char* name : {"n1", "n2"}) cluster.start(name);
+  const std::string session = session_owned_by({"n1", "n2"}, "n1", "slow", "x");
+  HttpClient via_n2("127.0.0.1", cluster.port(1));
+
+  auto stream = via_n2.open_sse("POST", "/agents/slow/inst",
+                                json({{"message", "streamed"}, {"session", session}}).dump(),
+                                {{"Content-Type", "application/json"}});
+  REQUIRE(stream.status() == 200);
+  std::vector<std::string> types;
+  json result;
+  while (auto event = stream.next(20s)) {
+    const json data = event->json();
+    types.push_back(data.value("type", event->event));
+    if (data.value("type", "") == "result") result = data;
+  }
+  INFO(json(types).dump());
+  CHECK(std::find(types.begin(), types.end(), "agent_start") != types.end());
+  CHECK(std::find(types.begin(), types.end(), "text_delta") != types.end());
+  CHECK(result.dump().find("streamed") != std::string::npos);
+
+  // A long turn, then an abort of everything in the session, both sent to n2.
+  auto dispatched = via_n2.request("POST", "/agents/slow/inst/dispatch",
+                                   json({{"input", "to abort"}, {"session", session}}).dump(),
+                                   {{"Content-Type", "application/json"}});
+  REQUIRE(dispatched.status == 202);
+  const std::string id = dispatched.json()["submissionId"];
+  auto aborted = via_n2.request("POST", "/agents/slow/inst/abort",
+                                json({{"session", session}}).dump(),
+                                {{"Content-Type", "application/json"}});
+  INFO(aborted.body);
+  REQUIRE(aborted.status == 202);
+  CHECK(aborted.body.find(id) != std::string::npos);
+  const auto record =
+      via_n2.request("GET", "/agents/slow/inst/submissions/" + id);
+  CHECK(record.json()["state"] == "aborted");
+}
+
+TEST_CASE("a node that does not know the cluster secret cannot submit through another",
+          "[cluster]") {
+  ClusterNodes cluster;
+  cluster.start("n1");
+  cluster.start("n2",
+                {{"SLUICE_CLUSTER_SECRET", "a-different-secret-0123456789"},
+                 {"SLUICE_FORWARD_TIMEOUT_MS", "1500"}});
+  const std::string session = session_owned_by({"n1", "n2"}, "n1", "work", "q");
+  HttpClient via_n2("127.0.0.1", cluster.port(1));
+  auto response = via_n2.request("POST", kBase,
+                                  json({{"message", "intruder"}, {"session", session}}).dump(),
+                                  {{"Content-Type", "application/json"}}, 20s);
+  INFO(response.body);
+  CHECK(response.status == 503);
+  CHECK(response.body.find("owner_unreachable") != std::string::npos);
+  CHECK(cluster.process(0).stderr_text().find("not sealed with this cluster's secret") !=
+        std::string::npos);
+  // Nothing was admitted.
+  HttpClient via_n1("127.0.0.1", cluster.port(0));
+  const auto records = fetch_all(via_n1, kBase + "/submissions?session=" + session, "submissions");
+  CHECK(records.empty());
+}
