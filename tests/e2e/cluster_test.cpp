@@ -360,3 +360,30 @@ TEST_CASE("a node that does not know the cluster secret cannot submit through an
   const auto records = fetch_all(via_n1, kBase + "/submissions?session=" + session, "submissions");
   CHECK(records.empty());
 }
+
+TEST_CASE("a node leaving gracefully under load hands its sessions over", "[cluster]") {
+  ClusterNodes cluster;
+  for (const char* name : {"n1", "n2", "n3"}) cluster.start(name);
+  std::atomic<bool> leaving{false};
+  Traffic traffic(40, [&] {
+    if (leaving) return std::vector<uint16_t>{cluster.port(0), cluster.port(1)};
+    return std::vector<uint16_t>{cluster.port(0), cluster.port(1), cluster.port(2)};
+  });
+  std::atomic<bool> stop{false};
+  std::thread load([&] { traffic.run(6, stop); });
+  std::this_thread::sleep_for(1500ms);
+  leaving = true;
+  cluster.process(2).kill(SIGTERM);
+  const auto status = cluster.process(2).wait(30s);
+  std::this_thread::sleep_for(2s);
+  stop = true;
+  load.join();
+  REQUIRE(status);
+  CHECK(status->exited_with(0));
+  CHECK(traffic.failures().empty());
+
+  HttpClient client("127.0.0.1", cluster.port(0));
+  for (int s = 0; s < 40; ++s) audit_session(client, kBase, session_name(s), traffic.receipts(s), 30s);
+  const json view = client.request("GET", "/admin/cluster").json();
+  CHECK(view["view"].size() == 2);
+}
