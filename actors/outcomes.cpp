@@ -75,4 +75,16 @@ persistence::HistoryEntry interruption_entry(const SubmissionRecord& record, std
   return entry_of(record, "interruption", std::move(text), now_ms);
 }
 
+harness::ConversationItem conversation_item(const persistence::HistoryEntry& entry) {
+  harness::ConversationItem item;
+  item.type = entry.type;
+  item.text = entry.text;
+  item.tool_name = entry.tool_name;
+  item.tool_call_id = entry.tool_call_id;
+  item.args_json = entry.args_json;
+  item.result_json = entry.result_json;
+  item.is_error = entry.is_error;
+  return item;
+}
+
 }  // namespace sluice::actors

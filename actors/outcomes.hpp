@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/public_error.hpp"
+#include "harness/model.hpp"
 #include "persistence/records.hpp"
 
 namespace sluice::actors {
@@ -38,5 +39,7 @@ persistence::HistoryEntry entry_of(const persistence::SubmissionRecord& record, 
 // A visible marker in the history, e.g. for an attempt budget that ran out.
 persistence::HistoryEntry interruption_entry(const persistence::SubmissionRecord& record,
                                              std::string text, int64_t now_ms);
+// How a history entry reads to a model.
+harness::ConversationItem conversation_item(const persistence::HistoryEntry& entry);
 
 }  // namespace sluice::actors

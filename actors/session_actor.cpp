@@ -207,32 +207,48 @@ class SessionActor : public caf::event_based_actor {
   }
 
   // --- claim and recovery -----------------------------------------------------------
+  // What a session actor starts from: its claim and, once granted, the whole
+  // conversation, which every model turn is given.
+  struct Rehydration {
+    ClaimResult claim;
+    std::vector<persistence::HistoryEntry> history;
+  };
+
   void claim() {
     if (claim_started_ms_ == 0) claim_started_ms_ = now_ms();
     auto self = handle();
-    context_->storage->submit<ClaimResult>(
+    context_->storage->submit<Rehydration>(
         [key = key_, node = context_->node](Transaction& txn) {
-          return txn.claim_session(key, node);
+          Rehydration out{txn.claim_session(key, node), {}};
+          if (!out.claim.granted) return out;
+          out.history.reserve(static_cast<size_t>(out.claim.history_length));
+          for (persistence::Page page{0, 1000};;) {
+            auto entries = txn.read_history(key, page);
+            if (entries.empty()) break;
+            page.after = entries.back().position;
+            std::move(entries.begin(), entries.end(), std::back_inserter(out.history));
+          }
+          return out;
         },
-        [self, this](StorageResult<ClaimResult> result) {
-          continue_in(self, [this, result = std::move(result)]() mutable {
-            on_claimed(std::move(result));
-          });
+        [self, this](StorageResult<Rehydration> result) {
+          auto shared = std::make_shared<StorageResult<Rehydration>>(std::move(result));
+          continue_in(self, [this, shared] { on_claimed(std::move(*shared)); });
         });
   }
 
-  void on_claimed(StorageResult<ClaimResult> result) {
+  void on_claimed(StorageResult<Rehydration> result) {
     if (auto* error = std::get_if<StorageError>(&result)) {
       spdlog::error("session {}: cannot claim: {}", key_.str(), error->message);
       fail_everything(unavailable("Storage is unavailable; try again shortly."), Exit::failed);
       return;
     }
-    const ClaimResult& claim = std::get<ClaimResult>(result);
+    const ClaimResult& claim = std::get<Rehydration>(result).claim;
     if (!claim.granted) {
       on_claim_refused(claim.holder);
       return;
     }
     fence_ = {context_->node.node_id, claim.epoch};
+    history_ = std::move(std::get<Rehydration>(result).history);
     RecoveryPlan plan = plan_recovery(claim, context_->limits, now_ms());
     const auto adopted = static_cast<int64_t>(plan.queue.size() + plan.settled.size());
     context_->metrics->adopted(adopted);
@@ -440,6 +456,7 @@ class SessionActor : public caf::event_based_actor {
       }
       return;
     }
+    remember(t.mutation, std::get<std::vector<int64_t>>(result));
     for (const SubmissionRecord& record : t.settled) notify_settled(record);
     if (t.after_commit) t.after_commit(nullptr);
     if ((t.starts_next || t.restarts_turn) && running_) {
@@ -459,6 +476,20 @@ class SessionActor : public caf::event_based_actor {
     }
     maybe_finish_shutdown();
     maybe_idle();
+  }
+
+  // Keeps the in-memory conversation equal to what was just committed.
+  void remember(const SessionMutation& mutation, const std::vector<int64_t>& positions) {
+    for (size_t i = 0; i < mutation.append.size() && i < positions.size(); ++i) {
+      history_.push_back(mutation.append[i]);
+      history_.back().position = positions[i];
+    }
+    for (const auto& patch : mutation.entry_patches) {
+      auto it = std::lower_bound(
+          history_.begin(), history_.end(), patch.position,
+          [](const persistence::HistoryEntry& e, int64_t position) { return e.position < position; });
+      if (it != history_.end() && it->position == patch.position) it->status = patch.status;
+    }
   }
 
   void notify_settled(const SubmissionRecord& record) {
@@ -505,10 +536,10 @@ class SessionActor : public caf::event_based_actor {
 
     harness::TurnRequest request;
     request.instructions = agent_->definition.instructions;
-    harness::ConversationItem user;
-    user.type = "user";
-    user.text = record.input_text;
-    request.conversation.push_back(std::move(user));
+    request.conversation.reserve(history_.size());
+    for (const persistence::HistoryEntry& entry : history_) {
+      request.conversation.push_back(conversation_item(entry));
+    }
     auto relay = std::make_shared<TurnRelay>(handle(), this, run.turn);
     run.handle = agent_->model->start_turn(std::move(request), std::move(relay));
 
@@ -791,6 +822,7 @@ class SessionActor : public caf::event_based_actor {
   Phase phase_ = Phase::claiming;
   persistence::Fence fence_;
   std::deque<QueuedSubmission> queue_;
+  std::vector<persistence::HistoryEntry> history_;  // the session's conversation, in position order
   std::optional<Running> running_;
   std::unordered_map<std::string, std::vector<std::shared_ptr<SubmissionObserver>>> waiters_;
   std::vector<std::function<void()>> deferred_;

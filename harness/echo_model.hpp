@@ -1,7 +1,7 @@
 #pragma once
 // sluice/echo: the offline model. It answers with the text of the last user
-// item, streamed as a few deltas, after model_options.delay_ms (default 0).
-// Delivery always happens on the runtime thread, never inside start_turn.
+// item, streamed as a few deltas, after model_options.delay_ms (default 0)
+// (delivery: canned_model.hpp).
 #include <chrono>
 #include <cstdint>
 #include <memory>

@@ -26,13 +26,31 @@ struct ConversationItem {
   bool is_error = false;
 };
 
+// A tool the model may call: its arguments are described by a JSON schema
+// ({"type":"object","properties":{...},"required":[...]}), as providers expect.
+struct ToolSpec {
+  std::string name;
+  std::string description;
+  nlohmann::json parameters;
+};
+
+struct ToolCall {
+  std::string id;         // the provider's id, echoed back with the result
+  std::string name;
+  std::string args_json;  // JSON text of the arguments
+};
+
 struct TurnRequest {
   std::string instructions;
   std::vector<ConversationItem> conversation;
+  std::vector<ToolSpec> tools;
 };
 
 struct TurnResult {
-  std::string text;  // the final assistant text of this turn
+  std::string text;  // the assistant text of this turn
+  // When not empty the turn is not final: the caller runs the tools and
+  // starts another turn with their results in the conversation.
+  std::vector<ToolCall> tool_calls;
   int64_t input_tokens = 0;
   int64_t output_tokens = 0;
 };

@@ -4,6 +4,7 @@
 
 #include "harness/echo_model.hpp"
 #include "harness/model_runtime.hpp"
+#include "harness/scripted_model.hpp"
 
 namespace sluice::harness {
 namespace {
@@ -22,6 +23,11 @@ const ModelFactory kCatalog[] = {
      [](std::string_view, const nlohmann::json& options) { parse_echo_options(options); },
      [](const RuntimeContext& runtime, std::string_view, const nlohmann::json& options) {
        return make_echo_model(runtime, parse_echo_options(options));
+     }},
+    {"sluice/scripted",
+     [](std::string_view, const nlohmann::json& options) { parse_scripted_options(options); },
+     [](const RuntimeContext& runtime, std::string_view, const nlohmann::json& options) {
+       return make_scripted_model(runtime, parse_scripted_options(options));
      }},
 };
 

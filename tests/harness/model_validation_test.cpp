@@ -58,14 +58,14 @@ TEST_CASE("options must be an object", "[model]") {
 
 TEST_CASE("unknown or malformed model names list the known models", "[model]") {
   CHECK(std::string(rejection("openai/gpt-5", nullptr).what()) ==
-        R"(model: unknown provider "openai"; known models: sluice/echo)");
+        R"(model: unknown provider "openai"; known models: sluice/echo, sluice/scripted)");
   CHECK(
-      std::string(rejection("sluice/scripted", nullptr).what()) ==
-      R"(model: unknown model "sluice/scripted" of provider "sluice"; known models: sluice/echo)");
+      std::string(rejection("sluice/nope", nullptr).what()) ==
+      R"(model: unknown model "sluice/nope" of provider "sluice"; known models: sluice/echo, sluice/scripted)");
   for (const std::string bad : {"echo", "", "/echo", "sluice/"}) {
     const auto error = rejection(bad, nullptr);
     CHECK(error.key() == "model");
     CHECK(std::string(error.what()) ==
-          "model: expected \"provider/model\", got \"" + bad + "\"; known models: sluice/echo");
+          "model: expected \"provider/model\", got \"" + bad + "\"; known models: sluice/echo, sluice/scripted");
   }
 }

@@ -166,15 +166,15 @@ TEST_CASE("each wrong key is reported with the file and dotted key", "[project]"
   }
   SECTION("model without a provider") {
     expect("model = \"echo\"\n", "model",
-           R"(expected "provider/model", got "echo"; known models: sluice/echo)");
+           R"(expected "provider/model", got "echo"; known models: sluice/echo, sluice/scripted)");
   }
   SECTION("unknown provider") {
     expect("model = \"acme/echo\"\n", "model",
-           R"(unknown provider "acme"; known models: sluice/echo)");
+           R"(unknown provider "acme"; known models: sluice/echo, sluice/scripted)");
   }
   SECTION("unknown model of a known provider") {
     expect("model = \"sluice/parrot\"\n", "model",
-           R"(unknown model "sluice/parrot" of provider "sluice"; known models: sluice/echo)");
+           R"(unknown model "sluice/parrot" of provider "sluice"; known models: sluice/echo, sluice/scripted)");
   }
   SECTION("instructions of the wrong type") {
     expect("model = \"sluice/echo\"\ninstructions = [\"a\"]\n", "instructions",
