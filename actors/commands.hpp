@@ -38,6 +38,7 @@ struct SubmitCommand {
   std::optional<persistence::IdempotencyClaim> idempotency;
   int64_t received_at_ns = 0;  // steady clock, for the admission latency metric
   bool forwarded = false;      // came from another node: handled here, never forwarded again
+  int64_t route_deadline_ms = 0;  // set when first sent towards another node; 0 until then
   std::shared_ptr<SubmissionObserver> observer;
 };
 
@@ -52,6 +53,7 @@ struct AbortCommand {
   SessionKey key;
   std::optional<std::string> submission_id;  // none = every unsettled submission
   bool forwarded = false;
+  int64_t route_deadline_ms = 0;
   std::shared_ptr<AbortObserver> observer;
 };
 

@@ -7,6 +7,7 @@
 #include "actors/continuation.hpp"
 #include "actors/messages.hpp"
 #include "actors/session_actor.hpp"
+#include "core/clock.hpp"
 
 namespace sluice::actors {
 namespace {
@@ -78,6 +79,16 @@ class RouterActor : public caf::event_based_actor {
   };
   using Map = std::unordered_map<SessionKey, Entry, SessionKeyHash>;
 
+  // The forwarder gives a command back while its owner cannot be reached (the
+  // members have not noticed a dead node yet); it is routed again until then.
+  template <class Command>
+  std::shared_ptr<const Command> with_deadline(const std::shared_ptr<const Command>& command) {
+    if (command->route_deadline_ms != 0) return command;
+    auto copy = std::make_shared<Command>(*command);
+    copy->route_deadline_ms = now_ms() + context_->limits.forward_timeout_ms;
+    return copy;
+  }
+
   static submit_atom atom_of(const SubmitCommand&) { return submit_atom::value; }
   static abort_atom atom_of(const AbortCommand&) { return abort_atom::value; }
 
@@ -100,7 +111,8 @@ class RouterActor : public caf::event_based_actor {
       return;
     }
     if (const Member* owner = remote_owner(command->key, command->forwarded)) {
-      send(forwarder_, atom_of(*command), command, owner->node_id, owner->advertise);
+      send(forwarder_, atom_of(*command), with_deadline(command), owner->node_id,
+           owner->advertise);
       return;
     }
     deliver(command->key, [this, command] { route(command); }, atom_of(*command), command);

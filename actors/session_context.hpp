@@ -28,6 +28,7 @@ struct SessionLimits {
   int64_t shutdown_grace_ms = 5'000;        // wait this long for a turn boundary
   int64_t retry_base_delay_ms = 500;        // transient provider errors back off from here
   int64_t claim_patience_ms = 10'000;       // keep asking while another live node holds a session
+  int64_t forward_timeout_ms = 15'000;      // a command for another node finds it within this
 };
 
 struct SessionContext {

@@ -1,13 +1,17 @@
 #include "cluster/forwarder_actor.hpp"
 
 #include <functional>
+#include <thread>
 #include <unordered_map>
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/continuation.hpp"
 #include "actors/messages.hpp"
+#include "cluster/tcp_probe.hpp"
+#include "core/clock.hpp"
 
 namespace sluice::cluster {
 namespace {
@@ -29,22 +33,25 @@ class Forwarder : public caf::event_based_actor {
 
   caf::behavior make_behavior() override {
     return {
+        [](actors::continue_atom, const actors::Continuation& k) { (*k)(); },
         [this](actors::submit_atom, const actors::SubmitPtr& command, const std::string& node_id,
                const std::string& advertise) {
-          with_peer(node_id, advertise, [this, command, node_id](const caf::actor* gate) {
+          auto router = caf::actor_cast<caf::actor>(current_sender());
+          with_peer(node_id, advertise, [this, command, node_id, router](const caf::actor* gate) {
             if (gate) {
-              spawn_submit_relay(system(), *gate, command, options_);
-            } else {
+              spawn_submit_relay(system(), *gate, router, command, options_);
+            } else if (!retry_later(router, command)) {
               command->observer->on_rejected(peer_unreachable(node_id));
             }
           });
         },
         [this](actors::abort_atom, const actors::AbortPtr& command, const std::string& node_id,
                const std::string& advertise) {
-          with_peer(node_id, advertise, [this, command, node_id](const caf::actor* gate) {
+          auto router = caf::actor_cast<caf::actor>(current_sender());
+          with_peer(node_id, advertise, [this, command, node_id, router](const caf::actor* gate) {
             if (gate) {
-              spawn_abort_relay(system(), *gate, command, options_);
-            } else {
+              spawn_abort_relay(system(), *gate, router, command, options_);
+            } else if (!retry_later(router, command)) {
               command->observer->on_failed(peer_unreachable(node_id));
             }
           });
@@ -54,6 +61,18 @@ class Forwarder : public caf::event_based_actor {
 
  private:
   using Use = std::function<void(const caf::actor*)>;  // nullptr: the peer is unreachable
+
+  // The command never left this node, so routing it again is always safe: by
+  // then the members may have dropped the unreachable node and picked another.
+  template <class Command>
+  bool retry_later(const caf::actor& router, const std::shared_ptr<const Command>& command) {
+    if (!router || now_ms() >= command->route_deadline_ms) return false;
+    delayed_send(router, kRetryEvery, actors::reroute_atom::value, command);
+    return true;
+  }
+
+  static constexpr std::chrono::milliseconds kRetryEvery{250};
+  static constexpr std::chrono::milliseconds kProbeTimeout{1000};
 
   struct Peer {
     std::string advertise;
@@ -96,6 +115,21 @@ class Forwarder : public caf::event_based_actor {
     }
     std::string host = advertise.substr(0, colon);
     if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    std::thread([self = caf::actor_cast<caf::actor>(this), this, node_id, advertise, host, port] {
+      const bool reachable = tcp_reachable(host, port, kProbeTimeout);
+      actors::continue_in(self, [this, node_id, advertise, host, port, reachable] {
+        if (reachable) {
+          connect_middleman(node_id, advertise, host, port);
+        } else {
+          spdlog::warn("cluster: node {} at {} does not answer", node_id, advertise);
+          connected(node_id, advertise, nullptr);
+        }
+      });
+    }).detach();
+  }
+
+  void connect_middleman(const std::string& node_id, const std::string& advertise,
+                         const std::string& host, uint16_t port) {
     auto mm = system().middleman().actor_handle();
     request(mm, std::chrono::milliseconds(options_.admit_timeout_ms), caf::connect_atom::value,
             host, port)

@@ -23,8 +23,11 @@ PublicError owner_unreachable() {
 // What both relays share: sending, the admission deadline, the owner's loss.
 class Relay : public caf::event_based_actor {
  public:
-  Relay(caf::actor_config& config, caf::actor gate, RelayOptions options)
-      : caf::event_based_actor(config), gate_(std::move(gate)), options_(std::move(options)) {
+  Relay(caf::actor_config& config, caf::actor gate, caf::actor router, RelayOptions options)
+      : caf::event_based_actor(config),
+        gate_(std::move(gate)),
+        router_(std::move(router)),
+        options_(std::move(options)) {
     set_down_handler([this](caf::down_msg& down) {
       if (down.source == gate_.address()) on_owner_lost();
     });
@@ -73,12 +76,22 @@ class Relay : public caf::event_based_actor {
                            });
   }
 
+  // Gives the command back to the router to be routed again, once the members
+  // may have noticed the lost node; false when its deadline has passed.
+  template <class Command>
+  bool route_again(const std::shared_ptr<const Command>& command) {
+    if (!router_ || now_ms() >= command->route_deadline_ms) return false;
+    delayed_send(router_, std::chrono::milliseconds(250), actors::reroute_atom::value, command);
+    return true;
+  }
+
   void done() {
     demonitor(gate_);
     quit();
   }
 
   caf::actor gate_;
+  caf::actor router_;
   RelayOptions options_;
   bool admitted_ = false;
   int64_t admit_deadline_ms_ = 0;
@@ -86,9 +99,10 @@ class Relay : public caf::event_based_actor {
 
 class SubmitRelay final : public Relay {
  public:
-  SubmitRelay(caf::actor_config& config, caf::actor gate, actors::SubmitPtr command,
-              RelayOptions options)
-      : Relay(config, std::move(gate), std::move(options)), command_(std::move(command)) {}
+  SubmitRelay(caf::actor_config& config, caf::actor gate, caf::actor router,
+              actors::SubmitPtr command, RelayOptions options)
+      : Relay(config, std::move(gate), std::move(router), std::move(options)),
+        command_(std::move(command)) {}
 
  private:
   nlohmann::json request() const override { return submit_to_wire(*command_); }
@@ -122,7 +136,13 @@ class SubmitRelay final : public Relay {
 
   void on_owner_lost() override {
     if (!admitted_) {
-      fail(owner_unreachable());
+      // The owner may have admitted it before it went: only an Idempotency-Key
+      // makes sending it again safe (the next owner then replays the receipt).
+      if (command_->idempotency && route_again(command_)) {
+        done();
+      } else {
+        fail(owner_unreachable());
+      }
       return;
     }
     // Admitted and durable: whoever takes the session over settles it.
@@ -137,9 +157,10 @@ class SubmitRelay final : public Relay {
 
 class AbortRelay final : public Relay {
  public:
-  AbortRelay(caf::actor_config& config, caf::actor gate, actors::AbortPtr command,
-             RelayOptions options)
-      : Relay(config, std::move(gate), std::move(options)), command_(std::move(command)) {}
+  AbortRelay(caf::actor_config& config, caf::actor gate, caf::actor router,
+             actors::AbortPtr command, RelayOptions options)
+      : Relay(config, std::move(gate), std::move(router), std::move(options)),
+        command_(std::move(command)) {}
 
  private:
   nlohmann::json request() const override { return abort_to_wire(*command_); }
@@ -159,21 +180,28 @@ class AbortRelay final : public Relay {
     done();
   }
 
-  void on_owner_lost() override { fail(owner_unreachable()); }
+  // Aborting twice is harmless: the second finds nothing left to abort.
+  void on_owner_lost() override {
+    if (route_again(command_)) {
+      done();
+    } else {
+      fail(owner_unreachable());
+    }
+  }
 
   actors::AbortPtr command_;
 };
 
 }  // namespace
 
-void spawn_submit_relay(caf::actor_system& system, caf::actor gate, actors::SubmitPtr command,
-                        const RelayOptions& options) {
-  system.spawn<SubmitRelay>(std::move(gate), std::move(command), options);
+void spawn_submit_relay(caf::actor_system& system, caf::actor gate, caf::actor router,
+                        actors::SubmitPtr command, const RelayOptions& options) {
+  system.spawn<SubmitRelay>(std::move(gate), std::move(router), std::move(command), options);
 }
 
-void spawn_abort_relay(caf::actor_system& system, caf::actor gate, actors::AbortPtr command,
-                       const RelayOptions& options) {
-  system.spawn<AbortRelay>(std::move(gate), std::move(command), options);
+void spawn_abort_relay(caf::actor_system& system, caf::actor gate, caf::actor router,
+                       actors::AbortPtr command, const RelayOptions& options) {
+  system.spawn<AbortRelay>(std::move(gate), std::move(router), std::move(command), options);
 }
 
 }  // namespace sluice::cluster

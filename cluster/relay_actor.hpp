@@ -24,10 +24,12 @@ struct RelayOptions {
   int64_t outcome_timeout_ms = 600'000;  // for reading a lost owner's outcome from storage
 };
 
-void spawn_submit_relay(caf::actor_system& system, caf::actor gate,
+// router: where a command goes back to be routed again when the owner's node
+// is lost before it answered and sending it again cannot admit it twice.
+void spawn_submit_relay(caf::actor_system& system, caf::actor gate, caf::actor router,
                         std::shared_ptr<const actors::SubmitCommand> command,
                         const RelayOptions& options);
-void spawn_abort_relay(caf::actor_system& system, caf::actor gate,
+void spawn_abort_relay(caf::actor_system& system, caf::actor gate, caf::actor router,
                        std::shared_ptr<const actors::AbortCommand> command,
                        const RelayOptions& options);
 

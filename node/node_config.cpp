@@ -140,6 +140,7 @@ NodeConfig NodeConfig::from_environment(const std::function<const char*(const ch
   // Long enough for a holder to reach a turn boundary and hand over, or for a
   // dead holder's lease to run out.
   limits.claim_patience_ms = coordinator.lease.count() + limits.shutdown_grace_ms + 2'000;
+  limits.forward_timeout_ms = config.cluster.forward_timeout.count();
   return config;
 }
 
