@@ -75,6 +75,26 @@ persistence::HistoryEntry interruption_entry(const SubmissionRecord& record, std
   return entry_of(record, "interruption", std::move(text), now_ms);
 }
 
+persistence::HistoryEntry tool_call_entry(const SubmissionRecord& record,
+                                          const harness::ToolCall& call, int64_t now_ms) {
+  persistence::HistoryEntry entry = entry_of(record, "tool_call", "", now_ms);
+  entry.tool_name = call.name;
+  entry.tool_call_id = call.id;
+  entry.args_json = call.args_json;
+  return entry;
+}
+
+persistence::HistoryEntry tool_result_entry(const SubmissionRecord& record,
+                                            const harness::ToolCall& call,
+                                            const harness::ToolOutcome& outcome, int64_t now_ms) {
+  persistence::HistoryEntry entry = entry_of(record, "tool_result", "", now_ms);
+  entry.tool_name = call.name;
+  entry.tool_call_id = call.id;
+  entry.result_json = nlohmann::json(outcome.content).dump();
+  entry.is_error = outcome.is_error;
+  return entry;
+}
+
 harness::ConversationItem conversation_item(const persistence::HistoryEntry& entry) {
   harness::ConversationItem item;
   item.type = entry.type;

@@ -5,6 +5,7 @@
 
 #include "core/public_error.hpp"
 #include "harness/model.hpp"
+#include "harness/tool_box.hpp"
 #include "persistence/records.hpp"
 
 namespace sluice::actors {
@@ -39,6 +40,12 @@ persistence::HistoryEntry entry_of(const persistence::SubmissionRecord& record, 
 // A visible marker in the history, e.g. for an attempt budget that ran out.
 persistence::HistoryEntry interruption_entry(const persistence::SubmissionRecord& record,
                                              std::string text, int64_t now_ms);
+// The entries of a model turn that asked for tools, and of a tool's result.
+persistence::HistoryEntry tool_call_entry(const persistence::SubmissionRecord& record,
+                                          const harness::ToolCall& call, int64_t now_ms);
+persistence::HistoryEntry tool_result_entry(const persistence::SubmissionRecord& record,
+                                            const harness::ToolCall& call,
+                                            const harness::ToolOutcome& outcome, int64_t now_ms);
 // How a history entry reads to a model.
 harness::ConversationItem conversation_item(const persistence::HistoryEntry& entry);
 

@@ -1,5 +1,7 @@
 #include "actors/recovery.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "actors/outcomes.hpp"
@@ -80,6 +82,23 @@ void recover_running(RecoveryPlan& plan, const persistence::ClaimResult& claim,
   if (had_partial) {
     plan.mutation.append.push_back(interruption_entry(
         record, "The previous reply was cut off by an interruption; continuing.", now_ms));
+  }
+  // A tool call without a result was interrupted while it ran: it is never run
+  // again (it may have taken effect), and providers refuse a call without a
+  // result, so it gets one that says the outcome is unknown.
+  for (const HistoryEntry* call : entries) {
+    if (call->type != "tool_call") continue;
+    const bool resolved = std::any_of(entries.begin(), entries.end(), [&](const HistoryEntry* e) {
+      return e->type == "tool_result" && e->tool_call_id == call->tool_call_id;
+    });
+    if (resolved) continue;
+    harness::ToolCall interrupted{call->tool_call_id, call->tool_name, call->args_json};
+    plan.mutation.append.push_back(tool_result_entry(
+        record, interrupted,
+        {"The server stopped while this tool call ran; it may or may not have taken effect. "
+         "Check before repeating it.",
+         true},
+        now_ms));
   }
   plan.queue.push_back({record, true});
 }

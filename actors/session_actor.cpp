@@ -65,6 +65,9 @@ struct Running {
   std::string turn_id;
   int64_t turn_started_ns = 0;
   std::shared_ptr<harness::TurnHandle> handle;
+  int turns_taken = 0;                          // model turns of this attempt
+  std::vector<harness::ToolCall> pending_calls;  // recorded, not yet run, in order
+  std::shared_ptr<harness::ToolBox> tools;
 };
 
 class SessionActor;
@@ -144,12 +147,95 @@ class SessionActor : public caf::event_based_actor {
                                   {"outputTokens", result.output_tokens}};
     emit(record, "message_end", {{"turnId", run.turn_id}});
     emit(record, "turn", {{"turnId", run.turn_id}, {"usage", usage}});
+    if (!result.tool_calls.empty()) {
+      on_tool_calls(result);
+      return;
+    }
     emit(record, "agent_end", nlohmann::json::object());
 
     Transition t;
     t.mutation.append.push_back(entry_of(record, "assistant", result.text, now_ms()));
     add_settlement(t, settle_completed(record, nlohmann::json(result.text).dump(), now_ms()));
     running_.reset();
+    commit(std::move(t));
+  }
+
+  // The turn asked for tools: record the calls (and the turn's text), then run
+  // them one by one, recording each result, then ask the model again.
+  void on_tool_calls(const harness::TurnResult& result) {
+    Running& run = *running_;
+    const SubmissionRecord& record = run.item.record;
+    ++run.turns_taken;
+    Transition t;
+    if (!run.tools || run.turns_taken >= agent_->max_turns) {
+      const std::string why = run.tools ? "Stopped: the agent reached its limit of model turns."
+                                        : "Stopped: the model called a tool but this agent has none.";
+      t.mutation.append.push_back(interruption_entry(record, why, now_ms()));
+      add_settlement(t, settle_failed(record,
+                                      failed_error(record.id,
+                                                   run.tools ? "exceeded_max_turns" : "no_tools",
+                                                   why, false),
+                                      now_ms()));
+      running_.reset();
+      commit(std::move(t));
+      return;
+    }
+    t.mutation.append.push_back(entry_of(record, "assistant", result.text, now_ms()));
+    for (const auto& call : result.tool_calls) {
+      t.mutation.append.push_back(tool_call_entry(record, call, now_ms()));
+    }
+    run.pending_calls = result.tool_calls;
+    const uint64_t token = run.turn;
+    t.after_commit = [this, token](const StorageError* error) {
+      if (!error) run_next_tool(token);
+    };
+    commit(std::move(t));
+  }
+
+  void run_next_tool(uint64_t token) {
+    if (!current_turn(token)) return;
+    Running& run = *running_;
+    if (run.abort_requested || phase_ != Phase::ready) {
+      if (phase_ == Phase::stopping) release_running();
+      return;
+    }
+    if (run.pending_calls.empty()) {
+      start_turn(true);
+      return;
+    }
+    const harness::ToolCall call = run.pending_calls.front();
+    nlohmann::json args = nlohmann::json::parse(call.args_json, nullptr, false);
+    if (args.is_discarded()) args = call.args_json;
+    emit(run.item.record, "tool_start",
+         {{"toolName", call.name}, {"toolCallId", call.id}, {"args", args}});
+    const int64_t started_ns = steady_now_ns();
+    auto self = handle();
+    context_->tool_runner->run(
+        run.tools, call.name, call.args_json,
+        [self, this, token, call, started_ns](harness::ToolOutcome outcome) {
+          continue_in(self, [this, token, call, started_ns, outcome = std::move(outcome)] {
+            on_tool_done(token, call, outcome, started_ns);
+          });
+        });
+  }
+
+  void on_tool_done(uint64_t token, const harness::ToolCall& call,
+                    const harness::ToolOutcome& outcome, int64_t started_ns) {
+    if (!current_turn(token)) return;  // aborted, timed out or lost meanwhile
+    Running& run = *running_;
+    run.pending_calls.erase(run.pending_calls.begin());
+    Transition t;
+    t.mutation.append.push_back(tool_result_entry(run.item.record, call, outcome, now_ms()));
+    const int64_t duration_ms = (steady_now_ns() - started_ns) / 1'000'000;
+    t.after_commit = [this, token, call, outcome, duration_ms](const StorageError* error) {
+      if (error || !current_turn(token)) return;
+      emit(running_->item.record, "tool_call",
+           {{"toolCallId", call.id},
+            {"isError", outcome.is_error},
+            {"result", outcome.content},
+            {"durationMs", duration_ms}});
+      run_next_tool(token);
+    };
     commit(std::move(t));
   }
 
@@ -534,8 +620,11 @@ class SessionActor : public caf::event_based_actor {
     emit(record, "turn_start", {{"turnId", run.turn_id}, {"attempt", record.attempts}});
     emit(record, "message_start", {{"turnId", run.turn_id}, {"role", "assistant"}});
 
+    if (!tools_ && agent_->make_tools) tools_ = agent_->make_tools(key_);
+    run.tools = tools_;
     harness::TurnRequest request;
     request.instructions = agent_->definition.instructions;
+    if (run.tools) request.tools = run.tools->specs();
     request.conversation.reserve(history_.size());
     for (const persistence::HistoryEntry& entry : history_) {
       request.conversation.push_back(conversation_item(entry));
@@ -823,6 +912,7 @@ class SessionActor : public caf::event_based_actor {
   persistence::Fence fence_;
   std::deque<QueuedSubmission> queue_;
   std::vector<persistence::HistoryEntry> history_;  // the session's conversation, in position order
+  std::shared_ptr<harness::ToolBox> tools_;          // built at the first turn that needs them
   std::optional<Running> running_;
   std::unordered_map<std::string, std::vector<std::shared_ptr<SubmissionObserver>>> waiters_;
   std::vector<std::function<void()>> deferred_;

@@ -2,6 +2,7 @@
 // What every session actor of a node shares: storage, the agents, the limits.
 // Built once at start-up and immutable afterwards.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -9,6 +10,8 @@
 #include "core/metrics.hpp"
 #include "harness/agent_definition.hpp"
 #include "harness/model.hpp"
+#include "harness/tool_box.hpp"
+#include "harness/tool_runner.hpp"
 #include "persistence/executor.hpp"
 #include "persistence/records.hpp"
 
@@ -17,6 +20,10 @@ namespace sluice::actors {
 struct AgentRuntime {
   harness::AgentDefinition definition;
   std::shared_ptr<harness::Model> model;
+  // The tools of one agent instance (a sandbox may be scoped to it); null
+  // function or null result: the agent has no tools.
+  std::function<std::shared_ptr<harness::ToolBox>(const SessionKey&)> make_tools;
+  int max_turns = 50;  // model turns per submission, tool rounds included
 };
 
 struct SessionLimits {
@@ -37,6 +44,7 @@ struct SessionContext {
   std::map<std::string, AgentRuntime> agents;
   SessionLimits limits;
   Metrics* metrics = nullptr;
+  harness::ToolRunner* tool_runner = nullptr;
 
   const AgentRuntime* agent(const std::string& name) const {
     auto it = agents.find(name);

@@ -44,6 +44,8 @@ struct Node::Impl {
   harness::Project project;
   std::map<std::string, harness::AgentDefinition> exposed_agents;
   harness::ModelRuntime models;
+  // Tool calls block (child processes, files): a few threads of their own.
+  harness::ToolRunner tools{4};
   Metrics metrics;
   std::unique_ptr<persistence::StorageExecutor> storage;
   std::shared_ptr<actors::NodeHealth> health = std::make_shared<actors::NodeHealth>();
@@ -86,9 +88,11 @@ void Node::start() {
   context->node = {impl.config.node_id, new_ulid(), impl.config.cluster.advertise};
   context->limits = impl.config.limits;
   context->metrics = &impl.metrics;
+  context->tool_runner = &impl.tools;
   for (const auto& [name, definition] : impl.project.agents) {
-    context->agents[name] = {definition,
-                             impl.models.make_model(definition.model, definition.model_options)};
+    actors::AgentRuntime& agent = context->agents[name];
+    agent.definition = definition;
+    agent.model = impl.models.make_model(definition.model, definition.model_options);
   }
 
   const ClusterConfig& cluster = impl.config.cluster;

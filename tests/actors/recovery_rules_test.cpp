@@ -67,6 +67,16 @@ class DeadOwner {
     mutate(mutation);
   }
 
+  void append_tool_call(const SubmissionRecord& record, const std::string& id) {
+    SessionMutation mutation;
+    HistoryEntry call = entry(record, "tool_call", "");
+    call.tool_name = "bash";
+    call.tool_call_id = id;
+    call.args_json = R"({"command":"rm -rf build"})";
+    mutation.append.push_back(call);
+    mutate(mutation);
+  }
+
   void patch(SubmissionPatch patch) {
     SessionMutation mutation;
     mutation.patches.push_back(std::move(patch));
@@ -282,4 +292,26 @@ TEST_CASE("recovery: a submission past its wall-clock timeout fails visibly") {
   CHECK(r.records[0]["error"]["meta"]["reason"] == "exceeded_timeout");
   REQUIRE(r.entries.size() == 2);
   CHECK(r.entries[1]["type"] == "interruption");
+}
+
+TEST_CASE("recovery: a tool call without a result gets an unknown-outcome result and is not rerun") {
+  Recovered r;
+  {
+    DeadOwner dead(r.url);
+    auto first = dead.admit("clean up");
+    dead.start(first, 1, true);
+    dead.append(first, "assistant", "");
+    dead.append_tool_call(first, "call_1");
+  }
+  r.run();
+  REQUIRE(r.records.size() == 1);
+  CHECK(r.records[0]["state"] == "completed");
+  CHECK(r.records[0]["attempts"] == 2);
+  REQUIRE(r.entries.size() == 5);
+  CHECK(r.entries[2]["type"] == "tool_call");
+  CHECK(r.entries[3]["type"] == "tool_result");
+  CHECK(r.entries[3]["toolCallId"] == "call_1");
+  CHECK(r.entries[3]["isError"] == true);
+  CHECK(r.entries[3]["result"].get<std::string>().find("may or may not") != std::string::npos);
+  CHECK(r.entries[4]["type"] == "assistant");
 }
