@@ -12,8 +12,13 @@
 //
 // With --postgres-url, each round also admits through the same executor into
 // PostgreSQL, and the medians compare it with file SQLite (target for the
-// cluster: within 2x). scripts/with-postgres.sh starts a throwaway server:
-//   scripts/with-postgres.sh sh -c 'storage_bench --postgres-url="$SLUICE_TEST_POSTGRES_URL"'
+// cluster: within 2x). scripts/with-postgres.sh starts a throwaway server and
+// names it in SLUICE_TEST_POSTGRES_URL; from the source folder (one line):
+//   scripts/with-postgres.sh sh -c
+//     'build/bench/storage_bench --postgres-url="$SLUICE_TEST_POSTGRES_URL"'
+// A Postgres batch that had to run a second time statement by statement
+// (postgres_batch_transaction.hpp) is counted as "retried"; here there should
+// be none.
 //
 //   storage_bench [--rows=N] [--single-rows=N] [--admissions=N] [--threads=K]
 //                 [--in-flight=M] [--sessions=S] [--rounds=R] [--dir=PATH]
@@ -212,6 +217,7 @@ StorageRun storage_admit_rate(std::unique_ptr<Database> database, const Options&
   run.stats.jobs = after.jobs - before.jobs;
   run.stats.largest_batch = after.largest_batch;
   run.stats.failed_commits = after.failed_commits - before.failed_commits;
+  run.stats.retried_batches = after.retried_batches - before.retried_batches;
   executor.stop();
   return run;
 }
@@ -268,7 +274,13 @@ int main(int argc, char** argv) {
         const StorageRun pg = storage_admit_rate(open_database(options.postgres_url), options);
         postgres.push_back(pg.admissions_per_second);
         failed += pg.failed;
-        std::printf("         postgres %8.0f admissions/s\n", postgres.back());
+        std::printf(
+            "         postgres %8.0f admissions/s (%llu batches, mean %.0f, largest %llu jobs, "
+            "%llu retried)\n",
+            postgres.back(), static_cast<unsigned long long>(pg.stats.batches),
+            pg.stats.batches ? static_cast<double>(pg.stats.jobs) / pg.stats.batches : 0.0,
+            static_cast<unsigned long long>(pg.stats.largest_batch),
+            static_cast<unsigned long long>(pg.stats.retried_batches));
       }
     }
     const double single =

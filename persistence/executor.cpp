@@ -24,6 +24,8 @@ std::optional<StorageError> run_job(Transaction& txn,
   std::optional<StorageError> error;
   try {
     run(txn);
+  } catch (const RetryBatch&) {
+    throw;  // the batch as a whole runs again
   } catch (const FencedError& e) {
     error = StorageError{StorageError::Kind::fenced, e.what()};
   } catch (const std::exception& e) {
@@ -116,15 +118,28 @@ void StorageExecutor::loop() {
   }
 }
 
+void StorageExecutor::attempt_batch(std::deque<Job>& batch,
+                                    std::vector<std::pair<size_t, StorageError>>& failed) {
+  failed.clear();
+  const std::unique_ptr<Transaction> txn = database_->begin();
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (auto error = run_job(*txn, batch[i].run)) failed.emplace_back(i, std::move(*error));
+  }
+  txn->commit();
+}
+
 void StorageExecutor::run_batch(std::deque<Job>& batch) {
   std::vector<std::pair<size_t, StorageError>> failed;  // in job order
   std::optional<StorageError> batch_error;
+  bool retried = false;
   try {
-    const std::unique_ptr<Transaction> txn = database_->begin();
-    for (size_t i = 0; i < batch.size(); ++i) {
-      if (auto error = run_job(*txn, batch[i].run)) failed.emplace_back(i, std::move(*error));
+    try {
+      attempt_batch(batch, failed);
+    } catch (const RetryBatch& e) {
+      spdlog::info("storage batch of {} jobs runs again: {}", batch.size(), e.what());
+      retried = true;
+      attempt_batch(batch, failed);  // asking a second time fails the batch
     }
-    txn->commit();
   } catch (const std::exception& e) {
     batch_error = StorageError{StorageError::Kind::failure,
                                std::string("storage batch not committed: ") + e.what()};
@@ -136,6 +151,7 @@ void StorageExecutor::run_batch(std::deque<Job>& batch) {
     stats_.batches += 1;
     stats_.jobs += batch.size();
     stats_.failed_commits += batch_error ? 1 : 0;
+    stats_.retried_batches += retried ? 1 : 0;
     stats_.largest_batch = std::max<uint64_t>(stats_.largest_batch, batch.size());
   }
 

@@ -3,6 +3,10 @@
 // submitted from any thread is queued, and everything queued is run in one
 // transaction (each piece under its own savepoint) and committed together, so
 // durability costs one fsync per batch rather than per message.
+//
+// A transaction may ask for its batch to be run again (RetryBatch): the job
+// functions then run a second time, in a new transaction. So a job must do
+// nothing but use its transaction and return a result; completions run once.
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -12,11 +16,23 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <variant>
+#include <vector>
 
 #include "persistence/store.hpp"
 
 namespace sluice::persistence {
+
+// Thrown by a Transaction, from any call including commit(), that cannot
+// commit its batch but expects the next transaction of its database to run the
+// same batch properly, each job succeeding or failing on its own (Postgres's
+// batch transaction, when something it assumed had changed:
+// postgres_batch_transaction.hpp). Nothing of the transaction is committed;
+// the executor runs every job of the batch again, once.
+struct RetryBatch : StorageFailure {
+  using StorageFailure::StorageFailure;
+};
 
 struct StorageError {
   enum class Kind { fenced, failure, stopped };
@@ -31,7 +47,8 @@ struct ExecutorStats {
   uint64_t batches = 0;
   uint64_t jobs = 0;
   uint64_t failed_commits = 0;
-  uint64_t largest_batch = 0;  // most jobs committed together
+  uint64_t largest_batch = 0;    // most jobs committed together
+  uint64_t retried_batches = 0;  // run a second time after a RetryBatch
 };
 
 class StorageExecutor {
@@ -67,9 +84,8 @@ class StorageExecutor {
   StorageResult<R> run_sync(std::function<R(Transaction&)> work) {
     std::promise<StorageResult<R>> promise;
     auto future = promise.get_future();
-    submit<R>(std::move(work), [&promise](StorageResult<R> result) {
-      promise.set_value(std::move(result));
-    });
+    submit<R>(std::move(work),
+              [&promise](StorageResult<R> result) { promise.set_value(std::move(result)); });
     return future.get();
   }
 
@@ -87,6 +103,9 @@ class StorageExecutor {
   void enqueue(Job job);
   void loop();
   void run_batch(std::deque<Job>& batch);
+  // One transaction over the whole batch; job errors go to `failed` (in job
+  // order), what fails the batch as a whole is thrown.
+  void attempt_batch(std::deque<Job>& batch, std::vector<std::pair<size_t, StorageError>>& failed);
 
   std::unique_ptr<Database> database_;
   Options options_;

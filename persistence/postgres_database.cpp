@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <thread>
+#include <utility>
 
 #include <pqxx/except>
 
 #include "persistence/postgres_migrations.hpp"
 #include "persistence/postgres_statements.hpp"
-#include "persistence/postgres_transaction.hpp"
 
 namespace sluice::persistence {
 namespace {
@@ -65,7 +65,12 @@ PostgresDatabase::PostgresDatabase(std::unique_ptr<pqxx::connection> connection)
 }
 
 std::unique_ptr<Transaction> PostgresDatabase::begin() {
-  return std::make_unique<postgres::PostgresTransaction>(*connection_, scratch_);
+  if (std::exchange(batches_.run_next_directly, false)) {
+    // That transaction writes without keeping the cache up to date.
+    batches_.sessions.clear();
+    return std::make_unique<postgres::PostgresTransaction>(*connection_, scratch_);
+  }
+  return std::make_unique<postgres::BatchTransaction>(*connection_, scratch_, batches_);
 }
 
 std::string PostgresDatabase::describe() const {

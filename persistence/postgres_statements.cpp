@@ -18,9 +18,10 @@ namespace {
 constexpr std::pair<const char*, const char*> kStatements[] = {
     // FOR NO KEY UPDATE: a concurrent claim of the same session waits for this
     // transaction, so a write that passed its fence check is never overtaken.
+    // The counters let a batch transaction assign the next ones itself.
     {statements::kCheckFence,
-     "SELECT 1 FROM sessions WHERE session_key = $1 AND owner_node = $2 AND epoch = $3 "
-     "FOR NO KEY UPDATE"},
+     "SELECT next_sequence, next_position FROM sessions "
+     "WHERE session_key = $1 AND owner_node = $2 AND epoch = $3 FOR NO KEY UPDATE"},
     {statements::kAllocateSequence,
      "UPDATE sessions SET next_sequence = next_sequence + $4 "
      "WHERE session_key = $1 AND owner_node = $2 AND epoch = $3 RETURNING next_sequence - $4"},
@@ -109,6 +110,60 @@ constexpr std::pair<const char*, const char*> kStatements[] = {
      "OR (s.owner_node <> $1::text AND (n.node_id IS NULL "
      "OR n.incarnation IS DISTINCT FROM s.owner_incarnation OR n.lease_expires_at_ms < $3))) "
      "ORDER BY u.session_key LIMIT $4"},
+    // Every row a batch transaction queued, as one array per column (the order
+    // PendingWrites::encode writes them), in one statement. `fenced` re-checks
+    // each session it wrote under the row lock: owner, epoch and both counters
+    // must still be what the batch assumed, or the count falls short and the
+    // batch runs again. The parts of one statement share a snapshot, so the
+    // patches only reach rows that existed before it; PendingWrites folds the
+    // others into the rows it inserts.
+    {statements::kFlushBatch,
+     "WITH fenced AS ("
+     "UPDATE sessions s SET next_sequence = v.next_sequence, next_position = v.next_position "
+     "FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], "
+     "$6::bigint[], $7::bigint[]) AS v(session_key, owner_node, epoch, seen_sequence, "
+     "seen_position, next_sequence, next_position) "
+     "WHERE s.session_key = v.session_key AND s.owner_node = v.owner_node "
+     "AND s.epoch = v.epoch AND s.next_sequence = v.seen_sequence "
+     "AND s.next_position = v.seen_position RETURNING 1), "
+     "new_submissions AS ("
+     "INSERT INTO submissions (id, session_key, agent, instance, session, sequence, kind, "
+     "dispatch_id, state, input, input_applied, attempts, abort_requested, released, "
+     "accepted_at_ms, started_at_ms, settled_at_ms, result_json, error_json, last_owner) "
+     "SELECT * FROM unnest($8::text[], $9::text[], $10::text[], $11::text[], $12::text[], "
+     "$13::bigint[], $14::text[], $15::text[], $16::text[], $17::bytea[], $18::boolean[], "
+     "$19::bigint[], $20::boolean[], $21::boolean[], $22::bigint[], $23::bigint[], "
+     "$24::bigint[], $25::text[], $26::text[], $27::text[])), "
+     "new_keys AS ("
+     "INSERT INTO idempotency_keys (agent, instance, key, body_hash, submission_id, "
+     "created_at_ms) SELECT * FROM unnest($28::text[], $29::text[], $30::text[], "
+     "$31::text[], $32::text[], $33::bigint[])), "
+     "new_entries AS ("
+     "INSERT INTO history (session_key, position, sequence, submission_id, type, status, "
+     "timestamp_ms, payload) SELECT * FROM unnest($34::text[], $35::bigint[], "
+     "$36::bigint[], $37::text[], $38::text[], $39::text[], $40::bigint[], $41::bytea[])), "
+     "entry_patches AS ("
+     "UPDATE history h SET status = v.status "
+     "FROM unnest($42::text[], $43::bigint[], $44::text[]) AS v(session_key, position, status) "
+     "WHERE h.session_key = v.session_key AND h.position = v.position RETURNING 1), "
+     "submission_patches AS ("
+     "UPDATE submissions u SET state = COALESCE(v.state, u.state), "
+     "input_applied = COALESCE(v.input_applied, u.input_applied), "
+     "attempts = COALESCE(v.attempts, u.attempts), "
+     "abort_requested = COALESCE(v.abort_requested, u.abort_requested), "
+     "released = COALESCE(v.released, u.released), "
+     "started_at_ms = COALESCE(v.started_at_ms, u.started_at_ms), "
+     "settled_at_ms = COALESCE(v.settled_at_ms, u.settled_at_ms), "
+     "result_json = COALESCE(v.result_json, u.result_json), "
+     "error_json = COALESCE(v.error_json, u.error_json), "
+     "last_owner = COALESCE(v.last_owner, u.last_owner) "
+     "FROM unnest($45::text[], $46::text[], $47::text[], $48::boolean[], $49::bigint[], "
+     "$50::boolean[], $51::boolean[], $52::bigint[], $53::bigint[], $54::text[], $55::text[], "
+     "$56::text[]) AS v(id, session_key, state, input_applied, attempts, abort_requested, "
+     "released, started_at_ms, settled_at_ms, result_json, error_json, last_owner) "
+     "WHERE u.id = v.id AND u.session_key = v.session_key RETURNING 1) "
+     "SELECT (SELECT count(*) FROM fenced), (SELECT count(*) FROM entry_patches), "
+     "(SELECT count(*) FROM submission_patches)"},
 };
 
 #undef SLUICE_PG_SUBMISSION_COLUMNS

@@ -5,6 +5,8 @@
 // Postgres spelling ($n, IS DISTINCT FROM, sessions.epoch in ON CONFLICT) and
 // row locks: SQLite serialises writers with BEGIN IMMEDIATE, Postgres runs
 // writers concurrently, so a fence check locks the session row until commit.
+// kFlushBatch has no SQLite twin: it writes everything a batch transaction
+// (postgres_batch_transaction.hpp) queued, in one round trip.
 #include <pqxx/connection>
 
 namespace sluice::persistence::postgres {
@@ -34,6 +36,7 @@ inline constexpr const char* kOrphanedSessions = "orphaned_sessions";
 inline constexpr const char* kSessionHolder = "session_holder";
 inline constexpr const char* kListNodes = "list_nodes";
 inline constexpr const char* kNodeWorkloads = "node_workloads";
+inline constexpr const char* kFlushBatch = "flush_batch";
 }  // namespace statements
 
 // Declares every statement above on `connection` (libpqxx prepares each one on

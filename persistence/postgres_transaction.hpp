@@ -1,9 +1,14 @@
 #pragma once
-// The Postgres Transaction: one pqxx::work (BEGIN on construction, ROLLBACK on
-// destruction unless committed), with the executor's per-job savepoints as
-// plain SAVEPOINT statements. The methods are spread over
+// The statement-by-statement Postgres Transaction: one pqxx::work (BEGIN on
+// construction, ROLLBACK on destruction unless committed), with the executor's
+// per-job savepoints as plain SAVEPOINT statements. The methods are spread over
 // postgres_transaction.cpp (lifecycle), postgres_writes.cpp (fenced writes) and
 // postgres_reads.cpp (reads, nodes and leases), as for SQLite.
+//
+// Every operation costs its round trips, so batches normally run in a
+// BatchTransaction (postgres_batch_transaction.hpp), which sends this class
+// only what it does not queue itself. A batch runs here alone when a
+// BatchTransaction gave up on it: then each job's errors must stay its own.
 //
 // A method that throws may leave part of its writes in the transaction (and,
 // after a server error, the transaction unusable until a rollback); the
@@ -21,6 +26,8 @@
 #include "persistence/store.hpp"
 
 namespace sluice::persistence::postgres {
+
+[[noreturn]] void throw_fenced(const std::string& session_key, const Fence& fence);
 
 class PostgresTransaction final : public Transaction {
  public:
@@ -55,7 +62,6 @@ class PostgresTransaction final : public Transaction {
   std::vector<NodeRecord> list_nodes() override;
   std::vector<NodeWorkload> node_workloads() override;
 
- private:
   // Runs a prepared statement (postgres_statements.hpp); a server or connection
   // error becomes a StorageFailure naming the statement.
   template <class... Args>
@@ -66,6 +72,9 @@ class PostgresTransaction final : public Transaction {
       throw StorageFailure(std::string("postgres ") + statement + ": " + e.what());
     }
   }
+  std::optional<SubmissionRecord> find_submission(const std::string& id);
+
+ private:
   void exec(const char* sql);
 
   // Throws FencedError unless the session row is owned under `fence`.
@@ -74,7 +83,6 @@ class PostgresTransaction final : public Transaction {
   // returns the first one.
   int64_t allocate(const std::string& session_key, const Fence& fence, const char* statement,
                    int64_t count);
-  std::optional<SubmissionRecord> find_submission(const std::string& id);
   void insert_submission(const std::string& session_key, const SubmissionRecord& record);
   void insert_entry(const std::string& session_key, const HistoryEntry& entry, int64_t position);
   void patch_entry(const std::string& session_key, const EntryPatch& patch);

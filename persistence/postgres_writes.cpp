@@ -14,11 +14,6 @@ namespace {
 
 namespace st = statements;
 
-[[noreturn]] void throw_fenced(const std::string& session_key, const Fence& fence) {
-  throw FencedError("session " + session_key + " is not owned by " + fence.owner + " at epoch " +
-                    std::to_string(fence.epoch));
-}
-
 // libpqxx 6 has no parameter traits for std::optional but sends a null
 // `const char*` as SQL NULL; the statement casts the text back to its type.
 template <class T>
@@ -31,6 +26,11 @@ const char* nullable(const std::optional<std::string>& text) {
 }
 
 }  // namespace
+
+void throw_fenced(const std::string& session_key, const Fence& fence) {
+  throw FencedError("session " + session_key + " is not owned by " + fence.owner + " at epoch " +
+                    std::to_string(fence.epoch));
+}
 
 void PostgresTransaction::check_fence(const std::string& session_key, const Fence& fence) {
   if (run(st::kCheckFence, session_key, fence.owner, fence.epoch).empty()) {

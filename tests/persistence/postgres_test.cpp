@@ -77,32 +77,6 @@ TEST_CASE("a schema newer than the binary is refused", "[postgres][migrations]")
                     Catch::Contains("version 999") && Catch::Contains("upgrade this binary"));
 }
 
-TEST_CASE("a server error rolls back to the savepoint and the batch goes on",
-          "[postgres][savepoint]") {
-  const PostgresTestSchema schema;
-  auto db = connect(schema.url());
-  const SessionKey key{"support", "customer/42", "default"};
-  const NodeIdentity me{"node-a", "a1", ""};
-  NewSubmission submission{"sub_1", "", SubmissionKind::direct, "hello", 1, {}};
-  {
-    const auto txn = db->begin();
-    const Fence fence{me.node_id, txn->claim_session(key, me).epoch};
-    txn->admit(key, fence, submission);
-    // The same id again: a unique violation, which aborts a Postgres
-    // transaction until it rolls back to the savepoint.
-    txn->savepoint();
-    CHECK_THROWS_AS(txn->admit(key, fence, submission), StorageFailure);
-    txn->rollback_to_savepoint();
-    submission.id = "sub_2";
-    CHECK(txn->admit(key, fence, submission).record.sequence == 2);
-    txn->commit();
-  }
-  const auto txn = db->begin();
-  const auto stored = txn->list_submissions(key, std::nullopt, Page{});
-  REQUIRE(stored.size() == 2);
-  CHECK(stored[1].id == "sub_2");
-}
-
 TEST_CASE("open_database opens postgres:// and postgresql:// URLs", "[postgres][open_database]") {
   const PostgresTestSchema schema;
   CHECK_THAT(open_database(schema.url())->describe(), Catch::StartsWith("postgres database"));
