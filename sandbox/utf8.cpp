@@ -1,0 +1,60 @@
+#include "sandbox/utf8.hpp"
+
+#include <cstdint>
+
+namespace sluice::sandbox {
+namespace {
+
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
+
+// Length of the valid sequence starting at `i`, or 0 when it is invalid
+// (the table of well-formed sequences in the Unicode standard, section 3.9).
+size_t valid_sequence_length(std::string_view s, size_t i) {
+  auto byte = [&](size_t k) { return static_cast<uint8_t>(s[k]); };
+  auto continuation = [&](size_t k, uint8_t low = 0x80, uint8_t high = 0xBF) {
+    return k < s.size() && byte(k) >= low && byte(k) <= high;
+  };
+  uint8_t lead = byte(i);
+  if (lead < 0x80) return 1;
+  if (lead >= 0xC2 && lead <= 0xDF) return continuation(i + 1) ? 2 : 0;
+  if (lead >= 0xE0 && lead <= 0xEF) {
+    uint8_t low = lead == 0xE0 ? 0xA0 : 0x80;   // no overlong forms
+    uint8_t high = lead == 0xED ? 0x9F : 0xBF;  // no surrogates
+    return continuation(i + 1, low, high) && continuation(i + 2) ? 3 : 0;
+  }
+  if (lead >= 0xF0 && lead <= 0xF4) {
+    uint8_t low = lead == 0xF0 ? 0x90 : 0x80;   // no overlong forms
+    uint8_t high = lead == 0xF4 ? 0x8F : 0xBF;  // nothing past U+10FFFF
+    return continuation(i + 1, low, high) && continuation(i + 2) && continuation(i + 3) ? 4 : 0;
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::string to_valid_utf8(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size());
+  size_t i = 0;
+  while (i < bytes.size()) {
+    size_t length = valid_sequence_length(bytes, i);
+    if (length == 0) {
+      out += kReplacement;
+      ++i;
+    } else {
+      out.append(bytes.substr(i, length));
+      i += length;
+    }
+  }
+  return out;
+}
+
+std::string_view cut_utf8(std::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  size_t end = max_bytes;
+  // A continuation byte (10xxxxxx) right after the cut means the cut is inside a character.
+  while (end > 0 && (static_cast<uint8_t>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end);
+}
+
+}  // namespace sluice::sandbox
