@@ -1,6 +1,9 @@
 // The sluice command line: `sluice serve` runs one node.
+#include <sys/prctl.h>
+
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -27,6 +30,16 @@ int serve(const std::string& project_dir) {
 
   sluice::node::Node node(std::move(config));
   node.start();
+  // The models and sandboxes have read what they need: provider keys leave the
+  // environment, and the process becomes non-dumpable, so a shell command run
+  // by an agent can read them neither from its environment nor from /proc.
+  // Their bytes are wiped first: /proc/PID/environ shows the environment block
+  // the process started with, whatever unsetenv does to the variable list.
+  for (const char* secret : {"ANTHROPIC_API_KEY", "OPENAI_API_KEY"}) {
+    if (char* value = std::getenv(secret)) std::memset(value, 0, std::strlen(value));
+    unsetenv(secret);
+  }
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   int received = 0;
   sigwait(&stop_signals, &received);
   spdlog::info("received {}, shutting down", received == SIGINT ? "SIGINT" : "SIGTERM");

@@ -1,11 +1,27 @@
 #pragma once
 // What an agent is: a model, instructions and the transports it is exposed on.
 // Loaded from agents/NAME.toml (see project.hpp) or built in C++.
+#include <map>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 namespace sluice::harness {
+
+// [sandbox]: where the agent's tools act. kind "none" (the default): no host
+// access; "local": the host's files and shell; "remote": a sandbox server
+// (docs/remote-sandbox.md). cwd may hold {id} (the agent instance) and
+// {session}, so each instance or session gets a folder of its own. env values
+// "$VAR" come from the server's environment; an empty value removes a default.
+struct SandboxDefinition {
+  std::string kind = "none";
+  std::string cwd;
+  std::map<std::string, std::string> env;
+  std::string url;    // remote only
+  std::string token;  // remote only; "$VAR" reads the server's environment
+};
 
 struct AgentDefinition {
   std::string name;
@@ -16,6 +32,11 @@ struct AgentDefinition {
   // [model_options] as given (e.g. {"delay_ms": 50}); models validate their own keys.
   nlohmann::json model_options = nlohmann::json::object();
   std::string source_file;  // where it was defined, for error messages ("" when built in code)
+  // Built-in tools the model may call; unset: every tool the sandbox offers
+  // (none without a sandbox).
+  std::optional<std::vector<std::string>> tools;
+  int max_turns = 50;  // model turns per submission, tool rounds included
+  SandboxDefinition sandbox;
 };
 
 }  // namespace sluice::harness

@@ -56,6 +56,56 @@ void apply_model_options(const toml::node& value, AgentDefinition& agent) {
   agent.model_options = toml_to_json(value, "model_options");
 }
 
+void apply_tools(const toml::node& value, AgentDefinition& agent) {
+  const auto* names = value.as_array();
+  if (names == nullptr) wrong_type("tools", "an array of tool names", value);
+  agent.tools.emplace();
+  for (const auto& name : *names) agent.tools->push_back(string_value("tools", name));
+}
+
+void apply_max_turns(const toml::node& value, AgentDefinition& agent) {
+  const auto* number = value.as_integer();
+  if (number == nullptr || number->get() < 1 || number->get() > 1000) {
+    wrong_type("max_turns", "a whole number from 1 to 1000", value);
+  }
+  agent.max_turns = static_cast<int>(number->get());
+}
+
+void apply_sandbox(const toml::node& value, AgentDefinition& agent) {
+  const auto* table = value.as_table();
+  if (table == nullptr) wrong_type("sandbox", "a table", value);
+  SandboxDefinition& sandbox = agent.sandbox;
+  for (const auto& [key, item] : *table) {
+    const std::string name(key.str());
+    const std::string dotted = "sandbox." + name;
+    if (name == "kind") {
+      sandbox.kind = string_value(dotted, item);
+      if (sandbox.kind != "none" && sandbox.kind != "local" && sandbox.kind != "remote") {
+        throw TomlValueError(dotted, "expected \"none\", \"local\" or \"remote\", got \"" +
+                                         sandbox.kind + "\"");
+      }
+    } else if (name == "cwd") {
+      sandbox.cwd = string_value(dotted, item);
+    } else if (name == "url") {
+      sandbox.url = string_value(dotted, item);
+    } else if (name == "token") {
+      sandbox.token = string_value(dotted, item);
+    } else if (name == "env") {
+      const auto* env = item.as_table();
+      if (env == nullptr) wrong_type(dotted, "a table of strings", item);
+      for (const auto& [variable, text] : *env) {
+        sandbox.env[std::string(variable.str())] =
+            string_value(dotted + "." + std::string(variable.str()), text);
+      }
+    } else {
+      throw TomlValueError(dotted, "unknown key; known keys: kind, cwd, env, url, token");
+    }
+  }
+  if (sandbox.kind == "remote" && sandbox.url.empty()) {
+    throw TomlValueError("sandbox.url", "a remote sandbox needs the url of its server");
+  }
+}
+
 struct KeyRule {
   std::string_view key;
   void (*apply)(const toml::node& value, AgentDefinition& agent);
@@ -69,6 +119,9 @@ constexpr KeyRule kKeys[] = {
     {"instructions", apply_instructions, ""},
     {"expose", apply_expose, ""},
     {"model_options", apply_model_options, ""},
+    {"tools", apply_tools, ""},
+    {"max_turns", apply_max_turns, ""},
+    {"sandbox", apply_sandbox, ""},
 };
 
 const KeyRule* find_rule(std::string_view key) {

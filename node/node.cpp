@@ -17,6 +17,7 @@
 #include "harness/model_runtime.hpp"
 #include "harness/project.hpp"
 #include "net/admin_routes.hpp"
+#include "node/agent_tools.hpp"
 #include "net/agent_routes.hpp"
 #include "net/http_server.hpp"
 #include "net/operational_routes.hpp"
@@ -93,6 +94,8 @@ void Node::start() {
     actors::AgentRuntime& agent = context->agents[name];
     agent.definition = definition;
     agent.model = impl.models.make_model(definition.model, definition.model_options);
+    agent.make_tools = make_tool_factory(definition);
+    agent.max_turns = definition.max_turns;
   }
 
   const ClusterConfig& cluster = impl.config.cluster;

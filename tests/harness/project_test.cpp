@@ -166,15 +166,15 @@ TEST_CASE("each wrong key is reported with the file and dotted key", "[project]"
   }
   SECTION("model without a provider") {
     expect("model = \"echo\"\n", "model",
-           R"(expected "provider/model", got "echo"; known models: sluice/echo, sluice/scripted)");
+           R"(expected "provider/model", got "echo"; known models: sluice/echo, sluice/scripted, anthropic/*, openai/*)");
   }
   SECTION("unknown provider") {
     expect("model = \"acme/echo\"\n", "model",
-           R"(unknown provider "acme"; known models: sluice/echo, sluice/scripted)");
+           R"(unknown provider "acme"; known models: sluice/echo, sluice/scripted, anthropic/*, openai/*)");
   }
   SECTION("unknown model of a known provider") {
     expect("model = \"sluice/parrot\"\n", "model",
-           R"(unknown model "sluice/parrot" of provider "sluice"; known models: sluice/echo, sluice/scripted)");
+           R"(unknown model "sluice/parrot" of provider "sluice"; known models: sluice/echo, sluice/scripted, anthropic/*, openai/*)");
   }
   SECTION("instructions of the wrong type") {
     expect("model = \"sluice/echo\"\ninstructions = [\"a\"]\n", "instructions",
@@ -194,11 +194,23 @@ TEST_CASE("each wrong key is reported with the file and dotted key", "[project]"
   }
   SECTION("a misspelt top-level key") {
     expect("model = \"sluice/echo\"\ninstruction = \"hi\"\n", "instruction",
-           "unknown key; known keys: model, instructions, expose, model_options");
+           "unknown key; known keys: model, instructions, expose, model_options, tools, max_turns, sandbox");
   }
   SECTION("a table that is not known yet") {
-    expect("model = \"sluice/echo\"\n[sandbox]\nimage = \"x\"\n", "sandbox",
-           "unknown key; known keys: model, instructions, expose, model_options");
+    expect("model = \"sluice/echo\"\n[workspace]\nimage = \"x\"\n", "workspace",
+           "unknown key; known keys: model, instructions, expose, model_options, tools, max_turns, sandbox");
+  }
+  SECTION("an unknown sandbox key") {
+    expect("model = \"sluice/echo\"\n[sandbox]\nimage = \"x\"\n", "sandbox.image",
+           "unknown key; known keys: kind, cwd, env, url, token");
+  }
+  SECTION("an unknown sandbox kind") {
+    expect("model = \"sluice/echo\"\n[sandbox]\nkind = \"docker\"\n", "sandbox.kind",
+           "expected \"none\", \"local\" or \"remote\", got \"docker\"");
+  }
+  SECTION("max_turns out of range") {
+    expect("model = \"sluice/echo\"\nmax_turns = 0\n", "max_turns",
+           "expected a whole number from 1 to 1000, got integer");
   }
   SECTION("model_options that is not a table") {
     expect("model = \"sluice/echo\"\nmodel_options = 5\n", "model_options",

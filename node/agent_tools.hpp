@@ -1,0 +1,21 @@
+#pragma once
+// From an agent's definition to the tools its session actors use: a sandbox
+// (local, remote, or none) per agent instance, and the built-in tools over it.
+// Everything that can be wrong in the definition is checked here, at start-up.
+#include <functional>
+#include <memory>
+
+#include "core/session_key.hpp"
+#include "harness/agent_definition.hpp"
+#include "harness/tool_box.hpp"
+
+namespace sluice::node {
+
+using ToolFactory = std::function<std::shared_ptr<harness::ToolBox>(const SessionKey&)>;
+
+// An empty function when the agent has no tools. Throws std::runtime_error
+// naming the agent's file and key. "$VAR" values are read now, so the server
+// may drop secrets from its environment afterwards.
+ToolFactory make_tool_factory(const harness::AgentDefinition& agent);
+
+}  // namespace sluice::node
