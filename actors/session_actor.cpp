@@ -250,7 +250,12 @@ class SessionActor : public caf::event_based_actor {
       return;
     }
     if (transient && record.attempts < context_->limits.max_attempts) {
-      const auto delay = backoff(record.attempts);
+      auto delay = backoff(record.attempts);
+      // A provider that said when to come back (Retry-After) is believed.
+      if (error.meta.is_object() && error.meta.contains("retryAfterMs") &&
+          error.meta["retryAfterMs"].is_number_integer()) {
+        delay = std::max(delay, std::chrono::milliseconds(error.meta["retryAfterMs"].get<int64_t>()));
+      }
       spdlog::warn("session {}: transient model error ({}); retrying in {} ms", key_.str(),
                    error.message, delay.count());
       const uint64_t token = run.turn;

@@ -2,15 +2,18 @@
 
 #include <string_view>
 
+#include "harness/anthropic_model.hpp"
 #include "harness/echo_model.hpp"
 #include "harness/model_runtime.hpp"
+#include "harness/openai_model.hpp"
+#include "harness/provider_options.hpp"
 #include "harness/scripted_model.hpp"
 
 namespace sluice::harness {
 namespace {
 
 struct ModelFactory {
-  std::string_view name;  // "provider/model"
+  std::string_view name;  // "provider/model", or "provider/*" for every model of a provider
   // Both get the whole "provider/model" name and an options object, and throw
   // ModelConfigError for options the model cannot take (make checks them too).
   void (*validate)(std::string_view model, const nlohmann::json& options);
@@ -29,6 +32,20 @@ const ModelFactory kCatalog[] = {
      [](const RuntimeContext& runtime, std::string_view, const nlohmann::json& options) {
        return make_scripted_model(runtime, parse_scripted_options(options));
      }},
+    {"anthropic/*",
+     [](std::string_view, const nlohmann::json& options) {
+       parse_provider_options("anthropic", options);
+     },
+     [](const RuntimeContext& runtime, std::string_view model, const nlohmann::json& options) {
+       return make_anthropic_model(runtime, std::string(model.substr(model.find('/') + 1)),
+                                   parse_provider_options("anthropic", options));
+     }},
+    {"openai/*",
+     [](std::string_view, const nlohmann::json& options) { parse_provider_options("openai", options); },
+     [](const RuntimeContext& runtime, std::string_view model, const nlohmann::json& options) {
+       return make_openai_model(runtime, std::string(model.substr(model.find('/') + 1)),
+                                parse_provider_options("openai", options));
+     }},
 };
 
 std::string known_models() {
@@ -46,10 +63,10 @@ const ModelFactory& find_factory(const std::string& model) {
     throw ModelConfigError("model", "expected \"provider/model\", got \"" + model +
                                         "\"; known models: " + known_models());
   }
-  for (const auto& factory : kCatalog) {
-    if (factory.name == model) return factory;
-  }
   const std::string provider = model.substr(0, slash);
+  for (const auto& factory : kCatalog) {
+    if (factory.name == model || factory.name == provider + "/*") return factory;
+  }
   for (const auto& factory : kCatalog) {
     if (factory.name.starts_with(provider + "/")) {
       throw ModelConfigError("model", "unknown model \"" + model + "\" of provider \"" + provider +

@@ -11,13 +11,19 @@
 #include <boost/asio/io_context.hpp>
 
 #include "harness/model_catalog.hpp"
+#include "harness/providers.hpp"
 
 namespace sluice::harness {
 
 struct ModelRuntime::Impl {
+  explicit Impl(const ProviderSettings& settings) : providers(io, settings) {}
+
   boost::asio::io_context io{1};
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{io.get_executor()};
   std::atomic<bool> closing{false};
+  // After io: destroyed first, once the thread has stopped; requests still
+  // pending hold what they need and go when io destroys them.
+  Providers providers;
   std::thread thread{[this] { run(); }};  // last: starts once everything it uses exists
 
   ~Impl() {
@@ -40,13 +46,16 @@ struct ModelRuntime::Impl {
   }
 };
 
-ModelRuntime::ModelRuntime() : impl_(std::make_unique<Impl>()) {}
+ModelRuntime::ModelRuntime() : ModelRuntime(ProviderSettings::from_environment()) {}
+
+ModelRuntime::ModelRuntime(const ProviderSettings& providers)
+    : impl_(std::make_unique<Impl>(providers)) {}
 
 ModelRuntime::~ModelRuntime() = default;
 
 std::shared_ptr<Model> ModelRuntime::make_model(const std::string& model,
                                                 const nlohmann::json& options) {
-  return make_catalog_model({impl_->io, impl_->closing}, model, options);
+  return make_catalog_model({impl_->io, impl_->closing, impl_->providers}, model, options);
 }
 
 }  // namespace sluice::harness

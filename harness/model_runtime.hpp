@@ -1,7 +1,7 @@
 #pragma once
 // Where models run: a small asio io_context on its own thread, for timers
-// (sluice/echo's delay) and, later, provider HTTP clients. Never a CAF or
-// front-end thread.
+// (sluice/echo's delay) and the provider HTTP clients (providers.hpp). Never a
+// CAF or front-end thread.
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -13,6 +13,8 @@
 #include "harness/model.hpp"
 
 namespace sluice::harness {
+
+struct ProviderSettings;
 
 // what() begins with the key it is about: "model: ..." or "model_options.delay_ms: ...".
 struct ModelConfigError : std::runtime_error {
@@ -41,7 +43,9 @@ void validate_model(const std::string& model, const nlohmann::json& options);
 // in progress. Never destroy it from inside an observer callback.
 class ModelRuntime {
  public:
+  // Reads the providers' keys, base URLs and proxy from the environment, once.
   ModelRuntime();
+  explicit ModelRuntime(const ProviderSettings& providers);
   ~ModelRuntime();  // stops the thread
   ModelRuntime(const ModelRuntime&) = delete;
   ModelRuntime& operator=(const ModelRuntime&) = delete;

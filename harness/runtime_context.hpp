@@ -10,11 +10,14 @@ class io_context;
 
 namespace sluice::harness {
 
+class Providers;
+
 struct RuntimeContext {
   boost::asio::io_context& io;  // run by the runtime's one thread
   // Set when the runtime starts shutting down: a turn checks it before every
   // observer call, so none begins once destruction has started.
   const std::atomic<bool>& closing;
+  Providers& providers;  // HTTP clients, keys and base URLs (providers.hpp)
 };
 
 }  // namespace sluice::harness

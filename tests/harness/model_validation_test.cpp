@@ -57,15 +57,15 @@ TEST_CASE("options must be an object", "[model]") {
 }
 
 TEST_CASE("unknown or malformed model names list the known models", "[model]") {
-  CHECK(std::string(rejection("openai/gpt-5", nullptr).what()) ==
-        R"(model: unknown provider "openai"; known models: sluice/echo, sluice/scripted)");
+  CHECK(std::string(rejection("mistral/large", nullptr).what()) ==
+        R"(model: unknown provider "mistral"; known models: sluice/echo, sluice/scripted, anthropic/*, openai/*)");
   CHECK(
       std::string(rejection("sluice/nope", nullptr).what()) ==
-      R"(model: unknown model "sluice/nope" of provider "sluice"; known models: sluice/echo, sluice/scripted)");
+      R"(model: unknown model "sluice/nope" of provider "sluice"; known models: sluice/echo, sluice/scripted, anthropic/*, openai/*)");
   for (const std::string bad : {"echo", "", "/echo", "sluice/"}) {
     const auto error = rejection(bad, nullptr);
     CHECK(error.key() == "model");
     CHECK(std::string(error.what()) ==
-          "model: expected \"provider/model\", got \"" + bad + "\"; known models: sluice/echo, sluice/scripted");
+          "model: expected \"provider/model\", got \"" + bad + "\"; known models: sluice/echo, sluice/scripted, anthropic/*, openai/*");
   }
 }

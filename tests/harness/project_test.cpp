@@ -41,7 +41,11 @@ std::string file_in(const TempDir& dir, const std::string& name) {
 
 TEST_CASE("the shipped examples project loads", "[project]") {
   const auto project = load_project(std::filesystem::path(SLUICE_SOURCE_DIR) / "examples");
-  REQUIRE(project.agents.size() == 2);
+  REQUIRE(project.agents.size() == 3);
+  const auto* scripted = project.find_agent("scripted-tools");
+  REQUIRE(scripted != nullptr);
+  CHECK(scripted->sandbox.kind == "local");
+  CHECK(scripted->tools == std::vector<std::string>{"bash", "read_file", "list_files"});
 
   const auto* echo = project.find_agent("echo");
   REQUIRE(echo != nullptr);
