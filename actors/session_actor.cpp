@@ -95,6 +95,7 @@ class SessionActor : public caf::event_based_actor {
         key_(std::move(key)),
         context_(std::move(context)),
         agent_(context_->agent(key_.agent)),
+        limits_(agent_ ? agent_->limits : context_->limits),
         router_(std::move(router)) {}
 
   const char* name() const override { return "sluice.session"; }
@@ -167,7 +168,7 @@ class SessionActor : public caf::event_based_actor {
     const SubmissionRecord& record = run.item.record;
     ++run.turns_taken;
     Transition t;
-    if (!run.tools || run.turns_taken >= agent_->max_turns) {
+    if (!run.tools || run.turns_taken >= agent_->definition.max_turns) {
       const std::string why = run.tools ? "Stopped: the agent reached its limit of model turns."
                                         : "Stopped: the model called a tool but this agent has none.";
       t.mutation.append.push_back(interruption_entry(record, why, now_ms()));
@@ -249,7 +250,7 @@ class SessionActor : public caf::event_based_actor {
       release_running();
       return;
     }
-    if (transient && record.attempts < context_->limits.max_attempts) {
+    if (transient && record.attempts < limits_.max_attempts) {
       auto delay = backoff(record.attempts);
       // A provider that said when to come back (Retry-After) is believed.
       if (error.meta.is_object() && error.meta.contains("retryAfterMs") &&
@@ -340,7 +341,7 @@ class SessionActor : public caf::event_based_actor {
     }
     fence_ = {context_->node.node_id, claim.epoch};
     history_ = std::move(std::get<Rehydration>(result).history);
-    RecoveryPlan plan = plan_recovery(claim, context_->limits, now_ms());
+    RecoveryPlan plan = plan_recovery(claim, limits_, now_ms());
     const auto adopted = static_cast<int64_t>(plan.queue.size() + plan.settled.size());
     context_->metrics->adopted(adopted);
     context_->metrics->queue_depth_add(adopted);
@@ -589,6 +590,7 @@ class SessionActor : public caf::event_based_actor {
     context_->metrics->queue_depth_add(-1);
     auto it = waiters_.find(record.id);
     if (it == waiters_.end()) return;
+    if (record.started_at_ms > 0) emit(record, "operation", operation_outcome(record));
     for (const auto& observer : it->second) observer->on_settled(record);
     waiters_.erase(it);
   }
@@ -621,7 +623,10 @@ class SessionActor : public caf::event_based_actor {
     run.turn = ++turn_counter_;
     run.turn_id = new_id("turn_");
     run.turn_started_ns = steady_now_ns();
-    if (!is_retry) emit(record, "agent_start", nlohmann::json::object());
+    if (!is_retry) {
+      emit(record, "operation_start", {{"kind", "prompt"}});
+      emit(record, "agent_start", nlohmann::json::object());
+    }
     emit(record, "turn_start", {{"turnId", run.turn_id}, {"attempt", record.attempts}});
     emit(record, "message_start", {{"turnId", run.turn_id}, {"role", "assistant"}});
 
@@ -648,7 +653,7 @@ class SessionActor : public caf::event_based_actor {
     static constexpr int64_t kStepMs = 1000;
     const int64_t elapsed = now_ms() - running_->item.record.started_at_ms;
     const int64_t remaining =
-        std::max<int64_t>(0, context_->limits.submission_timeout_ms - elapsed);
+        std::max<int64_t>(0, limits_.submission_timeout_ms - elapsed);
     continue_after(this, std::chrono::milliseconds(std::min(remaining, kStepMs)),
                    [this, token, last_step = remaining <= kStepMs] {
                      if (!current_turn(token)) return;
@@ -860,7 +865,7 @@ class SessionActor : public caf::event_based_actor {
   // actor has seen every command it was sent.
   void leave() {
     phase_ = Phase::stopping;
-    const int64_t deadline = now_ms() + context_->limits.submission_timeout_ms;
+    const int64_t deadline = now_ms() + limits_.submission_timeout_ms;
     for (auto& [id, observers] : waiters_) {
       persistence::SubmissionRecord record;
       record.id = id;
@@ -912,6 +917,7 @@ class SessionActor : public caf::event_based_actor {
   SessionKey key_;
   SessionContextPtr context_;
   const AgentRuntime* agent_;
+  const SessionLimits& limits_;  // the agent's, or the node's when the agent is gone
   caf::actor router_;
   Phase phase_ = Phase::claiming;
   persistence::Fence fence_;

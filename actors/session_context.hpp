@@ -17,15 +17,6 @@
 
 namespace sluice::actors {
 
-struct AgentRuntime {
-  harness::AgentDefinition definition;
-  std::shared_ptr<harness::Model> model;
-  // The tools of one agent instance (a sandbox may be scoped to it); null
-  // function or null result: the agent has no tools.
-  std::function<std::shared_ptr<harness::ToolBox>(const SessionKey&)> make_tools;
-  int max_turns = 50;  // model turns per submission, tool rounds included
-};
-
 struct SessionLimits {
   size_t max_queue_depth = 10'000;          // per session, queued + running
   int64_t node_admission_limit = 100'000;   // unsettled submissions on this node
@@ -37,6 +28,22 @@ struct SessionLimits {
   int64_t claim_patience_ms = 10'000;       // keep asking while another live node holds a session
   int64_t forward_timeout_ms = 15'000;      // a command for another node finds it within this
 };
+
+struct AgentRuntime {
+  harness::AgentDefinition definition;
+  std::shared_ptr<harness::Model> model;
+  // The tools of one agent instance (a sandbox may be scoped to it); null
+  // function or null result: the agent has no tools.
+  std::function<std::shared_ptr<harness::ToolBox>(const SessionKey&)> make_tools;
+  SessionLimits limits;  // the node's, with this agent's timeout_s and max_attempts
+};
+
+// The node's limits with what an agent's definition overrides.
+inline SessionLimits limits_for(const harness::AgentDefinition& agent, SessionLimits limits) {
+  if (agent.timeout_s) limits.submission_timeout_ms = *agent.timeout_s * 1000;
+  if (agent.max_attempts) limits.max_attempts = *agent.max_attempts;
+  return limits;
+}
 
 struct SessionContext {
   persistence::StorageExecutor* storage = nullptr;

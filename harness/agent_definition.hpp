@@ -1,6 +1,7 @@
 #pragma once
 // What an agent is: a model, instructions and the transports it is exposed on.
 // Loaded from agents/NAME.toml (see project.hpp) or built in C++.
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -36,6 +37,9 @@ struct AgentDefinition {
   // (none without a sandbox).
   std::optional<std::vector<std::string>> tools;
   int max_turns = 50;  // model turns per submission, tool rounds included
+  // Unset: the server's SLUICE_SUBMISSION_TIMEOUT_MS / SLUICE_MAX_ATTEMPTS.
+  std::optional<int64_t> timeout_s;  // wall clock of one submission, from its first start
+  std::optional<int> max_attempts;   // retry budget: attempts of a turn that keeps failing
   SandboxDefinition sandbox;
 };
 

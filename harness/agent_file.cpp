@@ -63,12 +63,26 @@ void apply_tools(const toml::node& value, AgentDefinition& agent) {
   for (const auto& name : *names) agent.tools->push_back(string_value("tools", name));
 }
 
-void apply_max_turns(const toml::node& value, AgentDefinition& agent) {
+int64_t bounded_integer(const std::string& key, const toml::node& value, int64_t low,
+                        int64_t high) {
   const auto* number = value.as_integer();
-  if (number == nullptr || number->get() < 1 || number->get() > 1000) {
-    wrong_type("max_turns", "a whole number from 1 to 1000", value);
+  if (number == nullptr || number->get() < low || number->get() > high) {
+    wrong_type(key, "a whole number from " + std::to_string(low) + " to " + std::to_string(high),
+               value);
   }
-  agent.max_turns = static_cast<int>(number->get());
+  return number->get();
+}
+
+void apply_max_turns(const toml::node& value, AgentDefinition& agent) {
+  agent.max_turns = static_cast<int>(bounded_integer("max_turns", value, 1, 1000));
+}
+
+void apply_timeout(const toml::node& value, AgentDefinition& agent) {
+  agent.timeout_s = bounded_integer("timeout_s", value, 1, 7 * 86'400);
+}
+
+void apply_max_attempts(const toml::node& value, AgentDefinition& agent) {
+  agent.max_attempts = static_cast<int>(bounded_integer("max_attempts", value, 1, 100));
 }
 
 void apply_sandbox(const toml::node& value, AgentDefinition& agent) {
@@ -121,6 +135,8 @@ constexpr KeyRule kKeys[] = {
     {"model_options", apply_model_options, ""},
     {"tools", apply_tools, ""},
     {"max_turns", apply_max_turns, ""},
+    {"timeout_s", apply_timeout, ""},
+    {"max_attempts", apply_max_attempts, ""},
     {"sandbox", apply_sandbox, ""},
 };
 

@@ -95,7 +95,7 @@ void Node::start() {
     agent.definition = definition;
     agent.model = impl.models.make_model(definition.model, definition.model_options);
     agent.make_tools = make_tool_factory(definition);
-    agent.max_turns = definition.max_turns;
+    agent.limits = actors::limits_for(definition, impl.config.limits);
   }
 
   const ClusterConfig& cluster = impl.config.cluster;

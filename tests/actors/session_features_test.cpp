@@ -67,11 +67,21 @@ TEST_CASE("an SSE prompt streams the turn's events, then result, then idle") {
       CHECK(data["result"] == "one two three");
       CHECK(data["submissionId"] == submission);
     }
-    if (event->event != "result" && event->event != "idle") CHECK(data["instanceId"] == "sse");
+    if (event->event != "result" && event->event != "idle") {
+      CHECK(data["instanceId"] == "sse");
+      CHECK(data["operationId"] == "op_" + submission.substr(4));
+    }
+    if (event->event == "operation") {
+      CHECK(data["isError"] == false);
+      CHECK(data["result"] == "one two three");
+      CHECK(data["durationMs"].get<int64_t>() >= 0);
+    }
   }
   CHECK(text == "one two three");
-  REQUIRE(types.size() >= 4);
-  CHECK(types.front() == "agent_start");
+  REQUIRE(types.size() >= 6);
+  CHECK(types[0] == "operation_start");
+  CHECK(types[1] == "agent_start");
+  CHECK(types[types.size() - 3] == "operation");
   CHECK(types[types.size() - 2] == "result");
   CHECK(types.back() == "idle");
   CHECK(std::find(types.begin(), types.end(), "turn") != types.end());
@@ -238,4 +248,17 @@ TEST_CASE("a turn that outlives the submission timeout fails visibly") {
   auto entries = history(client, "slow", "t");
   REQUIRE(entries.size() == 2);
   CHECK(entries[1]["type"] == "interruption");
+}
+
+TEST_CASE("an agent's timeout_s overrides the server's submission timeout") {
+  TestProject project(/*slow_delay_ms=*/10000);
+  project.write_agent("brief", "model = \"sluice/echo\"\nexpose = [\"http\"]\ntimeout_s = 1\n"
+                               "[model_options]\ndelay_ms = 10000\n");
+  TestNode node(project.path(), {{"SLUICE_SUBMISSION_TIMEOUT_MS", "60000"}});
+  HttpClient client("127.0.0.1", node.port());
+  const auto started = std::chrono::steady_clock::now();
+  auto response = client.request("POST", "/agents/brief/t", R"({"message":"too slow"})", kJson);
+  CHECK(response.status == 500);
+  CHECK(response.json()["error"]["meta"]["reason"] == "exceeded_timeout");
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
 }

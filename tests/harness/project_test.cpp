@@ -198,11 +198,11 @@ TEST_CASE("each wrong key is reported with the file and dotted key", "[project]"
   }
   SECTION("a misspelt top-level key") {
     expect("model = \"sluice/echo\"\ninstruction = \"hi\"\n", "instruction",
-           "unknown key; known keys: model, instructions, expose, model_options, tools, max_turns, sandbox");
+           "unknown key; known keys: model, instructions, expose, model_options, tools, max_turns, timeout_s, max_attempts, sandbox");
   }
   SECTION("a table that is not known yet") {
     expect("model = \"sluice/echo\"\n[workspace]\nimage = \"x\"\n", "workspace",
-           "unknown key; known keys: model, instructions, expose, model_options, tools, max_turns, sandbox");
+           "unknown key; known keys: model, instructions, expose, model_options, tools, max_turns, timeout_s, max_attempts, sandbox");
   }
   SECTION("an unknown sandbox key") {
     expect("model = \"sluice/echo\"\n[sandbox]\nimage = \"x\"\n", "sandbox.image",
@@ -215,6 +215,14 @@ TEST_CASE("each wrong key is reported with the file and dotted key", "[project]"
   SECTION("max_turns out of range") {
     expect("model = \"sluice/echo\"\nmax_turns = 0\n", "max_turns",
            "expected a whole number from 1 to 1000, got integer");
+  }
+  SECTION("timeout_s that is not a whole number") {
+    expect("model = \"sluice/echo\"\ntimeout_s = 1.5\n", "timeout_s",
+           "expected a whole number from 1 to 604800, got float");
+  }
+  SECTION("max_attempts out of range") {
+    expect("model = \"sluice/echo\"\nmax_attempts = 101\n", "max_attempts",
+           "expected a whole number from 1 to 100, got integer");
   }
   SECTION("model_options that is not a table") {
     expect("model = \"sluice/echo\"\nmodel_options = 5\n", "model_options",
