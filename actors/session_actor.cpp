@@ -8,6 +8,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "actors/compaction.hpp"
 #include "actors/continuation.hpp"
 #include "actors/messages.hpp"
 #include "actors/outcome_watch.hpp"
@@ -68,7 +69,14 @@ struct Running {
   int turns_taken = 0;                          // model turns of this attempt
   std::vector<harness::ToolCall> pending_calls;  // recorded, not yet run, in order
   std::shared_ptr<harness::ToolBox> tools;
+  bool compacting = false;         // the current model turn is a summary (compaction.hpp)
+  int compactions = 0;             // of this attempt
+  int64_t compaction_through = 0;  // the position the summary being made covers
 };
+
+// A conversation still too long after this many summaries in one attempt is
+// failed rather than summarised again.
+constexpr int kMaxCompactions = 2;
 
 class SessionActor;
 
@@ -135,7 +143,7 @@ class SessionActor : public caf::event_based_actor {
 
   // --- turn callbacks, run inside the actor ------------------------------------------
   void on_delta(uint64_t turn, const std::string& delta) {
-    if (!current_turn(turn)) return;
+    if (!current_turn(turn) || running_->compacting) return;
     emit(running_->item.record, "text_delta", {{"delta", delta}, {"turnId", running_->turn_id}});
   }
 
@@ -144,6 +152,10 @@ class SessionActor : public caf::event_based_actor {
     Running& run = *running_;
     const SubmissionRecord& record = run.item.record;
     record_turn_metrics(run);
+    if (run.compacting) {
+      on_summary(result);
+      return;
+    }
     const nlohmann::json usage = {{"inputTokens", result.input_tokens},
                                   {"outputTokens", result.output_tokens}};
     emit(record, "message_end", {{"turnId", run.turn_id}});
@@ -246,6 +258,13 @@ class SessionActor : public caf::event_based_actor {
     record_turn_metrics(run);
     run.handle.reset();
     const SubmissionRecord& record = run.item.record;
+    run.compacting = false;
+    const bool overflow = error.meta.is_object() &&
+                          error.meta.value("reason", "") == harness::kReasonContextOverflow;
+    if (overflow && phase_ == Phase::ready && !run.abort_requested &&
+        run.compactions < kMaxCompactions && compact()) {
+      return;
+    }
     if (transient && phase_ == Phase::stopping) {
       release_running();
       return;
@@ -265,7 +284,9 @@ class SessionActor : public caf::event_based_actor {
     }
     const bool exhausted = transient;
     Transition t;
-    const std::string reason = exhausted ? kReasonExhaustedRetryBudget : kReasonProviderError;
+    const std::string reason = exhausted  ? kReasonExhaustedRetryBudget
+                               : overflow ? harness::kReasonContextOverflow
+                                          : kReasonProviderError;
     if (exhausted) {
       t.mutation.append.push_back(interruption_entry(
           record, "Stopped: the model provider kept failing and the retry budget ran out.",
@@ -279,6 +300,48 @@ class SessionActor : public caf::event_based_actor {
 
  private:
   enum class Phase { claiming, ready, stopping };
+
+  // --- compaction ------------------------------------------------------------------------
+  // The conversation outgrew the model's context: ask the same model for a
+  // summary of its oldest part. False when there is nothing to summarise.
+  bool compact() {
+    Running& run = *running_;
+    const SubmissionRecord& record = run.item.record;
+    const auto cut = compaction_cut(history_, record.id);
+    if (!cut) return false;
+    ++run.compactions;
+    run.compacting = true;
+    run.compaction_through = history_[*cut - 1].position;
+    run.turn = ++turn_counter_;
+    run.turn_started_ns = steady_now_ns();
+    emit(record, "compaction_start", {{"reason", "overflow"}, {"turnId", run.turn_id}});
+    auto relay = std::make_shared<TurnRelay>(handle(), this, run.turn);
+    run.handle = agent_->model->start_turn(summary_request(history_, *cut), std::move(relay));
+    arm_timeout(run.turn);
+    return true;
+  }
+
+  // The summary is recorded, then the turn that overflowed runs again over it.
+  void on_summary(const harness::TurnResult& result) {
+    Running& run = *running_;
+    run.compacting = false;
+    Transition t;
+    t.mutation.append.push_back(
+        compaction_entry(run.item.record, result.text, run.compaction_through, now_ms()));
+    const uint64_t token = run.turn;
+    t.after_commit = [this, token, through = run.compaction_through,
+                      words = result.output_tokens](const StorageError* error) {
+      if (error || !current_turn(token)) return;
+      emit(running_->item.record, "compaction",
+           {{"reason", "overflow"}, {"compactedThrough", through}, {"summaryTokens", words}});
+      if (running_->abort_requested || phase_ != Phase::ready) {
+        if (phase_ == Phase::stopping) release_running();
+        return;
+      }
+      start_turn(true);
+    };
+    commit(std::move(t));
+  }
 
   caf::actor handle() { return caf::actor_cast<caf::actor>(this); }
 
@@ -635,10 +698,7 @@ class SessionActor : public caf::event_based_actor {
     harness::TurnRequest request;
     request.instructions = agent_->definition.instructions;
     if (run.tools) request.tools = run.tools->specs();
-    request.conversation.reserve(history_.size());
-    for (const persistence::HistoryEntry& entry : history_) {
-      request.conversation.push_back(conversation_item(entry));
-    }
+    request.conversation = model_conversation(history_, history_.size());
     auto relay = std::make_shared<TurnRelay>(handle(), this, run.turn);
     run.handle = agent_->model->start_turn(std::move(request), std::move(relay));
 

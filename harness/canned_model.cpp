@@ -136,7 +136,7 @@ class CannedModel : public Model {
     try {
       result = answer_(request);
     } catch (const CannedAnswerError& e) {
-      error = make_error("provider_error", e.what());
+      error = make_error("provider_error", e.what(), "", e.meta);
     }
     auto turn = std::make_shared<CannedTurn>(runtime_, delay_, std::move(result), std::move(error),
                                              std::move(observer));

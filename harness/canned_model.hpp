@@ -15,9 +15,12 @@
 
 namespace sluice::harness {
 
-// Thrown by an answer function: the turn fails (not transiently) with this message.
+// Thrown by an answer function: the turn fails (not transiently) with this
+// message, and meta (e.g. {"reason": kReasonContextOverflow}) when given.
 struct CannedAnswerError : std::runtime_error {
-  using std::runtime_error::runtime_error;
+  explicit CannedAnswerError(const std::string& message, nlohmann::json error_meta = nullptr)
+      : std::runtime_error(message), meta(std::move(error_meta)) {}
+  nlohmann::json meta;
 };
 
 using Answer = std::function<TurnResult(const TurnRequest&)>;

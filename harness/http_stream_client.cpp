@@ -15,6 +15,9 @@
 #include <stdexcept>
 #include <system_error>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -281,7 +284,7 @@ asio::awaitable<void> HttpStreamClient::Shared::run(std::shared_ptr<Shared> self
     const bool reused = connection != nullptr;
     bool got_head = false;
     std::string failure;
-    bool timed_out = false;
+    TransportFailure kind = TransportFailure::broken;
     try {
       if (!connection) connection = co_await self->open(*exchange);
       const bool keep = connection->tls
@@ -290,16 +293,24 @@ asio::awaitable<void> HttpStreamClient::Shared::run(std::shared_ptr<Shared> self
       if (keep && !exchange->cancelled) self->put_idle(key, std::move(connection));
       break;
     } catch (const boost::system::system_error& error) {
-      timed_out = error.code() == beast::error::timeout;
-      failure = timed_out ? "no data for " + std::to_string(exchange->request.idle_timeout.count()) + " ms"
-                          : error.code().message();
+      if (error.code() == beast::error::timeout) {
+        kind = TransportFailure::stalled;
+        failure = "no data for " + std::to_string(exchange->request.idle_timeout.count()) + " ms";
+      } else {
+        if (ERR_GET_REASON(static_cast<unsigned long>(error.code().value())) ==
+                SSL_R_CERTIFICATE_VERIFY_FAILED &&
+            error.code().category() == asio::error::get_ssl_category()) {
+          kind = TransportFailure::untrusted;
+        }
+        failure = error.code().message();
+      }
     } catch (const std::exception& error) {
       failure = error.what();
     }
     if (exchange->cancelled) break;
     // A server may close a pooled connection while it sits idle: one fresh try.
     if (reused && !got_head && attempt == 0) continue;
-    notify(*exchange, [&] { exchange->handler->on_transport_error(failure, timed_out); });
+    notify(*exchange, [&] { exchange->handler->on_transport_error(failure, kind); });
     break;
   }
   --self->active;

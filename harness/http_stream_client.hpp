@@ -45,6 +45,12 @@ struct HttpResponseHead {
   std::string retry_after_ms;  // OpenAI's retry-after-ms header, if any
 };
 
+enum class TransportFailure {
+  broken,     // refused, reset, closed early: another try may work
+  stalled,    // no data within the idle timeout
+  untrusted,  // the server's certificate failed verification: retrying cannot help
+};
+
 // Called on the io thread. After on_head come zero or more on_data, then exactly
 // one of on_complete / on_transport_error; a cancelled exchange gets none of
 // them once the cancellation has reached the io thread.
@@ -55,8 +61,7 @@ class HttpStreamHandler {
   virtual void on_data(std::string_view bytes) = 0;
   virtual void on_complete() = 0;
   // Connection refused or reset, TLS failure, proxy refusal, idle timeout...
-  // `timed_out` tells a stall from a broken connection.
-  virtual void on_transport_error(const std::string& message, bool timed_out) = 0;
+  virtual void on_transport_error(const std::string& message, TransportFailure kind) = 0;
 };
 
 // One request in flight or waiting for a slot.

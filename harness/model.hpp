@@ -40,10 +40,17 @@ struct ToolCall {
   std::string args_json;  // JSON text of the arguments
 };
 
+// Why a turn is asked for: the conversation's next reply, or a summary of the
+// conversation's oldest part when it outgrew the context window (compaction).
+// Providers treat both alike; offline models answer a summary request with a
+// summary rather than the next step of their script.
+enum class TurnPurpose { reply, summary };
+
 struct TurnRequest {
   std::string instructions;
   std::vector<ConversationItem> conversation;
   std::vector<ToolSpec> tools;
+  TurnPurpose purpose = TurnPurpose::reply;
 };
 
 struct TurnResult {
@@ -54,6 +61,10 @@ struct TurnResult {
   int64_t input_tokens = 0;
   int64_t output_tokens = 0;
 };
+
+// meta.reason of a failed turn whose conversation exceeds the model's context
+// window: the caller may compact the history and try again.
+inline constexpr const char* kReasonContextOverflow = "context_overflow";
 
 class TurnObserver {
  public:

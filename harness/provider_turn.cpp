@@ -3,6 +3,7 @@
 #include <utility>  // before asio: GCC 12 in C++20 mode needs it (see STACK-NOTES.md)
 
 #include <charconv>
+#include <cctype>
 #include <cmath>
 
 #include <boost/asio/io_context.hpp>
@@ -39,6 +40,27 @@ std::string error_message(const std::string& body) {
   }
   if (body.empty()) return "no details";
   return body.size() > 500 ? body.substr(0, 500) + "..." : body;
+}
+
+// The conversation no longer fits the model's context window. OpenAI says so
+// with code context_length_exceeded; Anthropic with "prompt is too long" (or
+// 413 for a request over its byte limit); OpenAI-compatible servers in words
+// of their own, of which these are the common ones.
+bool context_overflow(int status, const std::string& body) {
+  if (status == 413) return true;
+  if (status != 400) return false;
+  const auto parsed = nlohmann::json::parse(body, nullptr, false);
+  if (parsed.is_object() && parsed.contains("error") && parsed["error"].is_object() &&
+      parsed["error"].value("code", nlohmann::json()) == "context_length_exceeded") {
+    return true;
+  }
+  std::string lower = body;
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* phrase : {"prompt is too long", "maximum context length", "context length",
+                             "context window", "exceeds the available context"}) {
+    if (lower.find(phrase) != std::string::npos) return true;
+  }
+  return false;
 }
 
 class FailedHandle : public TurnHandle {
@@ -116,14 +138,29 @@ void ProviderTurn::on_complete() {
     on_stream_end();
     return;
   }
+  if (context_overflow(status_, error_body_)) {
+    overflowed_ = true;
+    fail("HTTP " + std::to_string(status_) + ": " + error_message(error_body_), false);
+    return;
+  }
   fail("HTTP " + std::to_string(status_) + ": " + error_message(error_body_),
        transient_status(status_), transient_status(status_) ? retry_after_ms_ : std::nullopt);
 }
 
-void ProviderTurn::on_transport_error(const std::string& message, bool timed_out) {
+void ProviderTurn::on_transport_error(const std::string& message, TransportFailure kind) {
   response_over_ = true;
   if (done()) return;
-  fail(timed_out ? "the response stalled: " + message : "connection failed: " + message, true);
+  switch (kind) {
+    case TransportFailure::stalled:
+      fail("the response stalled: " + message, true);
+      break;
+    case TransportFailure::broken:
+      fail("connection failed: " + message, true);
+      break;
+    case TransportFailure::untrusted:
+      fail("the server's TLS certificate was refused: " + message, false);
+      break;
+  }
 }
 
 void ProviderTurn::delta(std::string_view text) {
@@ -142,6 +179,7 @@ void ProviderTurn::fail(std::string message, bool transient, std::optional<int64
   nlohmann::json meta = {{"provider", provider_}};
   if (status_ != 0) meta["status"] = status_;
   if (retry_after) meta["retryAfterMs"] = *retry_after;
+  if (overflowed_) meta["reason"] = kReasonContextOverflow;
   // A stream failing mid-way (a malformed event, an error event) is useless:
   // stop reading it and drop the connection.
   if (!response_over_) abort_exchange();

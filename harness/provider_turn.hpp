@@ -34,7 +34,7 @@ class ProviderTurn : public TurnHandle, public HttpStreamHandler {
   void on_head(const HttpResponseHead& head) override;
   void on_data(std::string_view bytes) override;
   void on_complete() override;
-  void on_transport_error(const std::string& message, bool timed_out) override;
+  void on_transport_error(const std::string& message, TransportFailure kind) override;
 
  protected:
   // One SSE event of a 2xx response.
@@ -60,6 +60,7 @@ class ProviderTurn : public TurnHandle, public HttpStreamHandler {
   bool done_ = false;         // io thread
   bool response_over_ = false;  // io thread: nothing left to abort, the connection may be reused
   int status_ = 0;
+  bool overflowed_ = false;  // the provider refused the request as too long for its context
   std::optional<int64_t> retry_after_ms_;
   std::string error_body_;  // the body of a non-2xx answer, capped
   SseReader reader_;

@@ -23,6 +23,22 @@ TurnResult answer(const ScriptedOptions& script, const TurnRequest& request) {
   for (const auto& item : request.conversation) {
     input_tokens += count_words(item.text) + count_words(item.args_json) +
                     count_words(item.result_json);
+  }
+  // Summaries are exempt from the limit, so a test controls exactly which
+  // reply turns overflow.
+  if (request.purpose == TurnPurpose::summary) {
+    return {"Summary of " + std::to_string(input_tokens) + " words of earlier conversation.",
+            {},
+            input_tokens,
+            8};
+  }
+  if (script.context_words > 0 && input_tokens > script.context_words) {
+    throw CannedAnswerError("sluice/scripted: the conversation has " +
+                                std::to_string(input_tokens) + " words, over context_words " +
+                                std::to_string(script.context_words),
+                            {{"reason", kReasonContextOverflow}});
+  }
+  for (const auto& item : request.conversation) {
     if (item.type == "assistant") ++assistant_turns;
     if (item.type == "user") {
       ++users;
@@ -118,10 +134,15 @@ ScriptedOptions parse_scripted_options(const nlohmann::json& options) {
       parsed.loop = value.get<bool>();
     } else if (key == "delay_ms") {
       parsed.delay = parse_echo_options({{"delay_ms", value}}).delay;
+    } else if (key == "context_words") {
+      if (!value.is_number_integer() || value.get<int64_t>() < 1) {
+        throw ModelConfigError("model_options.context_words", "expected a whole number above 0");
+      }
+      parsed.context_words = value.get<int64_t>();
     } else {
       throw ModelConfigError("model_options." + key,
                              "unknown option for sluice/scripted; known options: script, turns, "
-                             "loop, delay_ms");
+                             "loop, delay_ms, context_words");
     }
   }
   if (!have_turns) {

@@ -13,6 +13,9 @@
 // turn the model fails with a clear error, unless "loop": true starts over.
 // Texts may use {last_user} (the last user message), {users} (how many user
 // messages the session has) and {last_tool_result} (the last tool result).
+// context_words = N makes a turn whose request holds more than N words fail
+// as a context overflow, and a summary request is answered with a one-line
+// summary, so compaction can be shown and tested offline.
 #include <chrono>
 #include <memory>
 #include <string>
@@ -34,6 +37,7 @@ struct ScriptedOptions {
   std::vector<ScriptedTurn> turns;
   bool loop = false;
   std::chrono::milliseconds delay{0};
+  int64_t context_words = 0;  // 0: unlimited
 };
 
 // From a model_options object (reading the script file when `script` is

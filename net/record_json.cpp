@@ -1,5 +1,6 @@
 #include "net/record_json.hpp"
 
+#include "actors/compaction.hpp"
 #include "core/clock.hpp"
 #include "core/public_error.hpp"
 
@@ -53,9 +54,11 @@ nlohmann::json history_entry_json(const persistence::HistoryEntry& entry) {
       {"submissionId", entry.submission_id},
       {"timestamp", iso8601(entry.timestamp_ms)},
   };
-  if (entry.type == "user" || entry.type == "assistant" || entry.type == "interruption") {
+  if (entry.type == "user" || entry.type == "assistant" || entry.type == "interruption" ||
+      entry.type == "compaction") {
     out["text"] = entry.text;
   }
+  if (entry.type == "compaction") out["compactedThrough"] = actors::compacted_through(entry);
   if (entry.type == "tool_call" || entry.type == "tool_result") {
     out["toolName"] = entry.tool_name;
     out["toolCallId"] = entry.tool_call_id;

@@ -63,13 +63,14 @@ struct HistoryEntry {
   int64_t position = 0;  // 1, 2, 3... within the session; assigned by the store
   int64_t sequence = 0;  // the sequence of the submission that wrote it
   std::string submission_id;
-  std::string type;  // user, assistant, tool_call, tool_result, interruption
+  // user, assistant, tool_call, tool_result, interruption, compaction
+  std::string type;
   int64_t timestamp_ms = 0;
   EntryStatus status = EntryStatus::complete;
   std::string text;
   std::string tool_name;
   std::string tool_call_id;
-  std::string args_json;    // JSON text, "" when absent
+  std::string args_json;    // JSON text, "" when absent; compaction: {"through": position}
   std::string result_json;  // JSON text, "" when absent
   bool is_error = false;
 };
