@@ -2,7 +2,9 @@
 // What an agent is: a model, instructions and the transports it is exposed on.
 // Loaded from agents/NAME.toml (see project.hpp) or built in C++.
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -10,6 +12,8 @@
 #include <nlohmann/json.hpp>
 
 namespace sluice::harness {
+
+class ToolBox;  // tool_box.hpp
 
 // [sandbox]: where the agent's tools act. kind "none" (the default): no host
 // access; "local": the host's files and shell; "remote": a sandbox server
@@ -41,6 +45,11 @@ struct AgentDefinition {
   std::optional<int64_t> timeout_s;  // wall clock of one submission, from its first start
   std::optional<int> max_attempts;   // retry budget: attempts of a turn that keeps failing
   SandboxDefinition sandbox;
+  // C++ only: the tools of one agent instance, built from its id so that they
+  // can be scoped to it (its own records, folder or account). Called when a
+  // session of the instance first needs its tools. When set, it provides all
+  // of the agent's tools, in place of `tools` and [sandbox].
+  std::function<std::shared_ptr<ToolBox>(const std::string& instance_id)> instance_tools;
 };
 
 }  // namespace sluice::harness

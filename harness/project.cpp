@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "harness/agent_file.hpp"
+#include "harness/model_runtime.hpp"
 
 namespace sluice::harness {
 namespace {
@@ -74,6 +75,25 @@ Project load_project(const fs::path& root) {
     project.agents.emplace(name, load_agent_file(file, name));
   }
   return project;
+}
+
+void add_code_agent(Project& project, AgentDefinition agent) {
+  const std::string where = "agent '" + agent.name + "' (defined in C++)";
+  if (!is_valid_agent_name(agent.name)) {
+    throw ProjectError(where + ": not a valid agent name: use letters, digits, '_' and '-', "
+                               "starting with a letter or digit");
+  }
+  if (const AgentDefinition* existing = project.find_agent(agent.name)) {
+    throw ProjectError(where + ": the name is taken by " + existing->source_file);
+  }
+  try {
+    validate_model(agent.model, agent.model_options);
+  } catch (const ModelConfigError& error) {
+    throw ProjectError(where + ": " + (error.key().empty() ? "model" : error.key()) + ": " +
+                       (error.key().empty() ? std::string(error.what()) : error.problem()));
+  }
+  agent.source_file = where;
+  project.agents.emplace(agent.name, std::move(agent));
 }
 
 }  // namespace sluice::harness

@@ -28,4 +28,8 @@ bool is_valid_agent_name(std::string_view name);
 // Throws ProjectError. A project without an agents/ folder has no agents.
 Project load_project(const std::filesystem::path& root);
 
+// Adds an agent built in C++ after checking it as a file would be (name,
+// model and options); its name must not be taken by a file. Throws ProjectError.
+void add_code_agent(Project& project, AgentDefinition agent);
+
 }  // namespace sluice::harness

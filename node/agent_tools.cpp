@@ -65,6 +65,9 @@ std::string resolve(const std::string& value) {
 }  // namespace
 
 ToolFactory make_tool_factory(const harness::AgentDefinition& agent) {
+  if (agent.instance_tools) {
+    return [make = agent.instance_tools](const SessionKey& key) { return make(key.instance); };
+  }
   const harness::SandboxDefinition& definition = agent.sandbox;
   const auto fail = [&](const std::string& key, const std::string& problem) {
     return std::runtime_error(agent.source_file + ": " + key + ": " + problem);

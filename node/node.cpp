@@ -63,7 +63,10 @@ struct Node::Impl {
   bool stopped = false;
 
   explicit Impl(NodeConfig c)
-      : config(std::move(c)), project(harness::load_project(config.project_dir)) {}
+      : config(std::move(c)), project(harness::load_project(config.project_dir)) {
+    for (auto& agent : config.agents) harness::add_code_agent(project, std::move(agent));
+    config.agents.clear();
+  }
 };
 
 Node::Node(NodeConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {

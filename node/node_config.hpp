@@ -7,9 +7,11 @@
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "actors/coordinator_actor.hpp"
 #include "actors/session_context.hpp"
+#include "harness/agent_definition.hpp"
 #include "net/http_server.hpp"
 
 namespace sluice::node {
@@ -40,6 +42,9 @@ struct NodeConfig {
   actors::CoordinatorOptions coordinator;
   ClusterConfig cluster;
   size_t actor_threads = 2;
+  // Agents built in C++ by an application that links Sluice, served next to
+  // the project's agents/NAME.toml files (apps/example_app.cpp shows one).
+  std::vector<harness::AgentDefinition> agents;
 
   // Reads every variable through `lookup` (nullptr when unset). Throws
   // ConfigError naming the variable and what it accepts.
