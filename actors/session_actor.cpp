@@ -72,6 +72,12 @@ struct Running {
   bool compacting = false;         // the current model turn is a summary (compaction.hpp)
   int compactions = 0;             // of this attempt
   int64_t compaction_through = 0;  // the position the summary being made covers
+  int64_t input_tokens = 0;        // used by the submission's turns, on any node
+  int64_t output_tokens = 0;
+
+  std::string usage_json() const {
+    return nlohmann::json{{"inputTokens", input_tokens}, {"outputTokens", output_tokens}}.dump();
+  }
 };
 
 // A conversation still too long after this many summaries in one attempt is
@@ -152,6 +158,8 @@ class SessionActor : public caf::event_based_actor {
     Running& run = *running_;
     const SubmissionRecord& record = run.item.record;
     record_turn_metrics(run);
+    run.input_tokens += result.input_tokens;
+    run.output_tokens += result.output_tokens;
     if (run.compacting) {
       on_summary(result);
       return;
@@ -197,6 +205,7 @@ class SessionActor : public caf::event_based_actor {
     for (const auto& call : result.tool_calls) {
       t.mutation.append.push_back(tool_call_entry(record, call, now_ms()));
     }
+    add_usage(t);
     run.pending_calls = result.tool_calls;
     const uint64_t token = run.turn;
     t.after_commit = [this, token](const StorageError* error) {
@@ -328,6 +337,7 @@ class SessionActor : public caf::event_based_actor {
     Transition t;
     t.mutation.append.push_back(
         compaction_entry(run.item.record, result.text, run.compaction_through, now_ms()));
+    add_usage(t);
     const uint64_t token = run.turn;
     t.after_commit = [this, token, through = run.compaction_through,
                       words = result.output_tokens](const StorageError* error) {
@@ -551,8 +561,20 @@ class SessionActor : public caf::event_based_actor {
 
   // --- the durable step ----------------------------------------------------------------
   void add_settlement(Transition& t, Settlement settlement) {
+    if (running_ && settlement.record.id == running_->item.record.id &&
+        (running_->input_tokens > 0 || running_->output_tokens > 0)) {
+      settlement.patch.usage_json = settlement.record.usage_json = running_->usage_json();
+    }
     t.mutation.patches.push_back(std::move(settlement.patch));
     t.settled.push_back(std::move(settlement.record));
+  }
+
+  // The running submission's tokens so far, so a later owner adds to them.
+  void add_usage(Transition& t) {
+    SubmissionPatch patch;
+    patch.id = running_->item.record.id;
+    patch.usage_json = running_->usage_json();
+    t.mutation.patches.push_back(std::move(patch));
   }
 
   // Moves the next queued submission into running_, as part of `t`.
@@ -580,6 +602,13 @@ class SessionActor : public caf::event_based_actor {
     t.mutation.patches.push_back(std::move(patch));
     t.starts_next = true;
     running_.emplace();
+    if (record.usage_json) {
+      const auto usage = nlohmann::json::parse(*record.usage_json, nullptr, false);
+      if (usage.is_object()) {
+        running_->input_tokens = usage.value("inputTokens", int64_t{0});
+        running_->output_tokens = usage.value("outputTokens", int64_t{0});
+      }
+    }
     running_->item = std::move(item);
   }
 

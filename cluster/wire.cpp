@@ -73,7 +73,8 @@ nlohmann::json record_to_wire(const persistence::SubmissionRecord& r) {
           {"settledAt", r.settled_at_ms},
           {"result", optional_text(r.result_json)},
           {"error", optional_text(r.error_json)},
-          {"lastOwner", r.last_owner}};
+          {"lastOwner", r.last_owner},
+          {"usage", optional_text(r.usage_json)}};
 }
 
 persistence::SubmissionRecord record_from_wire(const nlohmann::json& w) {
@@ -97,6 +98,8 @@ persistence::SubmissionRecord record_from_wire(const nlohmann::json& w) {
   r.result_json = optional_text(w.at("result"));
   r.error_json = optional_text(w.at("error"));
   r.last_owner = w.at("lastOwner").get<std::string>();
+  // Absent from a peer built before usage was recorded.
+  if (w.contains("usage")) r.usage_json = optional_text(w["usage"]);
   return r;
 }
 

@@ -40,6 +40,7 @@ nlohmann::json submission_json(const persistence::SubmissionRecord& record) {
       {"settledAt", time_or_null(record.settled_at_ms)},
       {"result", result_value(record)},
       {"error", parse_or_null(record.error_json)},
+      {"usage", parse_or_null(record.usage_json)},
   };
   if (!record.dispatch_id.empty()) out["dispatchId"] = record.dispatch_id;
   if (record.abort_requested) out["abortRequested"] = true;

@@ -99,8 +99,12 @@ CREATE TABLE nodes (
 ) WITHOUT ROWID;
 )sql";
 
+// Version 2: the model tokens a submission used.
+constexpr const char* kSchemaV2 = "ALTER TABLE submissions ADD COLUMN usage_json TEXT;";
+
 constexpr Migration kMigrations[] = {
     {1, "sessions, submissions, history, idempotency keys, nodes", kSchemaV1},
+    {2, "token usage of submissions", kSchemaV2},
 };
 
 int current_version(sqlite::Connection& db) {

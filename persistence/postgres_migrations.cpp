@@ -84,8 +84,12 @@ CREATE TABLE nodes (
 );
 )sql";
 
+// Version 2: the model tokens a submission used.
+constexpr const char* kSchemaV2 = "ALTER TABLE submissions ADD COLUMN usage_json TEXT;";
+
 constexpr Migration kMigrations[] = {
     {1, "sessions, submissions, history, idempotency keys, nodes", kSchemaV1},
+    {2, "token usage of submissions", kSchemaV2},
 };
 
 // Any fixed key will do, as long as every sluice build uses the same one.

@@ -21,6 +21,7 @@ void apply(const SubmissionPatch& patch, SubmissionRecord& record) {
   if (patch.result_json) record.result_json = patch.result_json;
   if (patch.error_json) record.error_json = patch.error_json;
   if (patch.last_owner) record.last_owner = *patch.last_owner;
+  if (patch.usage_json) record.usage_json = patch.usage_json;
 }
 
 // `later` applied after `into`: its set fields win.
@@ -35,6 +36,7 @@ void merge(const SubmissionPatch& later, SubmissionPatch& into) {
   if (later.result_json) into.result_json = later.result_json;
   if (later.error_json) into.error_json = later.error_json;
   if (later.last_owner) into.last_owner = later.last_owner;
+  if (later.usage_json) into.usage_json = later.usage_json;
 }
 
 // Appends the columns of `rows` to `out`, one array literal per column; `write`
@@ -184,7 +186,7 @@ PendingWrites::Encoded PendingWrites::encode(std::string& scratch) {
     c[1].number(update.first.second);
     c[2].text(to_string(update.second));
   });
-  encode_columns<12>(submission_updates, out.arrays, [](const auto& update, ArrayLiteral* c) {
+  encode_columns<13>(submission_updates, out.arrays, [](const auto& update, ArrayLiteral* c) {
     const SubmissionPatch& p = update.second;
     c[0].text(p.id);
     c[1].text(update.first.second);
@@ -198,6 +200,7 @@ PendingWrites::Encoded PendingWrites::encode(std::string& scratch) {
     c[9].optional_text(p.result_json);
     c[10].optional_text(p.error_json);
     c[11].optional_text(p.last_owner);
+    c[12].optional_text(p.usage_json);
   });
   out.entry_patches = static_cast<int64_t>(entry_updates.size());
   out.submission_patches = static_cast<int64_t>(submission_updates.size());

@@ -54,6 +54,7 @@ SubmissionRecord read_submission(const pqxx::row& row) {
   record.result_json = optional_text(row[16]);
   record.error_json = optional_text(row[17]);
   record.last_owner = text(row[18]);
+  record.usage_json = optional_text(row[19]);
   return record;
 }
 

@@ -11,7 +11,7 @@ namespace {
 #define SLUICE_PG_SUBMISSION_COLUMNS                                                         \
   "id, dispatch_id, agent, instance, session, kind, sequence, state, input, input_applied, " \
   "attempts, abort_requested, released, accepted_at_ms, started_at_ms, settled_at_ms, "      \
-  "result_json, error_json, last_owner"
+  "result_json, error_json, last_owner, usage_json"
 #define SLUICE_PG_HISTORY_COLUMNS \
   "position, sequence, submission_id, type, status, timestamp_ms, payload"
 
@@ -65,7 +65,8 @@ constexpr std::pair<const char*, const char*> kStatements[] = {
      "settled_at_ms = COALESCE($9::bigint, settled_at_ms), "
      "result_json = COALESCE($10::text, result_json), "
      "error_json = COALESCE($11::text, error_json), "
-     "last_owner = COALESCE($12::text, last_owner) WHERE id = $1 AND session_key = $2"},
+     "last_owner = COALESCE($12::text, last_owner), "
+     "usage_json = COALESCE($13::text, usage_json) WHERE id = $1 AND session_key = $2"},
     // Repeats the partial index's condition word for word, so the planner can use it.
     {statements::kUnsettledSubmissions,
      "SELECT " SLUICE_PG_SUBMISSION_COLUMNS
@@ -156,11 +157,13 @@ constexpr std::pair<const char*, const char*> kStatements[] = {
      "settled_at_ms = COALESCE(v.settled_at_ms, u.settled_at_ms), "
      "result_json = COALESCE(v.result_json, u.result_json), "
      "error_json = COALESCE(v.error_json, u.error_json), "
-     "last_owner = COALESCE(v.last_owner, u.last_owner) "
+     "last_owner = COALESCE(v.last_owner, u.last_owner), "
+     "usage_json = COALESCE(v.usage_json, u.usage_json) "
      "FROM unnest($45::text[], $46::text[], $47::text[], $48::boolean[], $49::bigint[], "
      "$50::boolean[], $51::boolean[], $52::bigint[], $53::bigint[], $54::text[], $55::text[], "
-     "$56::text[]) AS v(id, session_key, state, input_applied, attempts, abort_requested, "
-     "released, started_at_ms, settled_at_ms, result_json, error_json, last_owner) "
+     "$56::text[], $57::text[]) AS v(id, session_key, state, input_applied, attempts, "
+     "abort_requested, released, started_at_ms, settled_at_ms, result_json, error_json, "
+     "last_owner, usage_json) "
      "WHERE u.id = v.id AND u.session_key = v.session_key RETURNING 1) "
      "SELECT (SELECT count(*) FROM fenced), (SELECT count(*) FROM entry_patches), "
      "(SELECT count(*) FROM submission_patches)"},

@@ -179,7 +179,7 @@ void PostgresTransaction::patch_submission(const std::string& session_key,
       run(st::kPatchSubmission, patch.id, session_key, nullable(state), nullable(fields[0]),
           nullable(fields[1]), nullable(fields[2]), nullable(fields[3]), nullable(fields[4]),
           nullable(fields[5]), nullable(patch.result_json), nullable(patch.error_json),
-          nullable(patch.last_owner));
+          nullable(patch.last_owner), nullable(patch.usage_json));
   if (changed.affected_rows() == 0) {
     throw StorageFailure("submission " + patch.id + " does not belong to session " + session_key);
   }

@@ -53,6 +53,9 @@ struct SubmissionRecord {
   std::optional<std::string> result_json;  // JSON text of the result value
   std::optional<std::string> error_json;   // JSON text of the public error
   std::string last_owner;                   // node id that last ran it
+  // Model tokens its turns used so far, as JSON text
+  // {"inputTokens":n,"outputTokens":n}; absent until a turn finished.
+  std::optional<std::string> usage_json;
 };
 
 enum class EntryStatus { complete, partial, interrupted };
@@ -111,6 +114,7 @@ struct SubmissionPatch {
   std::optional<std::string> result_json;
   std::optional<std::string> error_json;
   std::optional<std::string> last_owner;
+  std::optional<std::string> usage_json;
 };
 
 struct EntryPatch {

@@ -7,7 +7,7 @@
 #define SLUICE_SQL_SUBMISSION_COLUMNS                                                        \
   "id, dispatch_id, agent, instance, session, kind, sequence, state, input, input_applied, " \
   "attempts, abort_requested, released, accepted_at_ms, started_at_ms, settled_at_ms, "      \
-  "result_json, error_json, last_owner"
+  "result_json, error_json, last_owner, usage_json"
 
 #define SLUICE_SQL_HISTORY_COLUMNS \
   "position, sequence, submission_id, type, status, timestamp_ms, payload"

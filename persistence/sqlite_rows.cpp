@@ -35,6 +35,7 @@ SubmissionRecord read_submission(const Statement& row) {
   record.result_json = row.optional_text(16);
   record.error_json = row.optional_text(17);
   record.last_owner = row.text(18);
+  record.usage_json = row.optional_text(19);
   return record;
 }
 

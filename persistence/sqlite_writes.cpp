@@ -227,7 +227,8 @@ void SqliteTransaction::patch_submission(const std::string& session_key,
       "abort_requested = COALESCE(?6, abort_requested), released = COALESCE(?7, released), "
       "started_at_ms = COALESCE(?8, started_at_ms), settled_at_ms = COALESCE(?9, settled_at_ms), "
       "result_json = COALESCE(?10, result_json), error_json = COALESCE(?11, error_json), "
-      "last_owner = COALESCE(?12, last_owner) WHERE id = ?1 AND session_key = ?2");
+      "last_owner = COALESCE(?12, last_owner), usage_json = COALESCE(?13, usage_json) "
+      "WHERE id = ?1 AND session_key = ?2");
   statement.bind(1, patch.id).bind(2, session_key);
   if (patch.state) {
     statement.bind_static(3, to_string(*patch.state));
@@ -241,6 +242,7 @@ void SqliteTransaction::patch_submission(const std::string& session_key,
   bind_optional(statement, 8, patch.started_at_ms);
   bind_optional(statement, 9, patch.settled_at_ms);
   statement.bind(10, patch.result_json).bind(11, patch.error_json).bind(12, patch.last_owner);
+  statement.bind(13, patch.usage_json);
   statement.run();
   if (statement.changes() == 0) {
     throw StorageFailure("submission " + patch.id + " does not belong to session " + session_key);

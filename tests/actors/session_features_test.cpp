@@ -40,6 +40,8 @@ TEST_CASE("a sync prompt answers its result with the submission id") {
   CHECK(record["result"] == "hello there");
   CHECK(record["error"].is_null());
   CHECK(record["settledAt"].is_string());
+  // sluice/echo counts words: "Repeat." and "hello there" in, "hello there" out.
+  CHECK(record["usage"] == json{{"inputTokens", 3}, {"outputTokens", 2}});
 }
 
 TEST_CASE("an SSE prompt streams the turn's events, then result, then idle") {

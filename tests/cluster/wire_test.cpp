@@ -51,10 +51,12 @@ TEST_CASE("records and commands survive the wire form", "[cluster][wire]") {
   record.settled_at_ms = 3;
   record.error_json = R"({"type":"x"})";
   record.last_owner = "node-b";
+  record.usage_json = R"({"inputTokens":5,"outputTokens":2})";
   const auto back = record_from_wire(record_to_wire(record));
   CHECK(record_to_wire(back) == record_to_wire(record));
   CHECK_FALSE(back.result_json);
   CHECK(back.error_json == record.error_json);
+  CHECK(back.usage_json == record.usage_json);
 
   actors::SubmitCommand command;
   command.key = {"agent", "inst", "sess"};

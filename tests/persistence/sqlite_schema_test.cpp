@@ -42,13 +42,13 @@ TEST_CASE("an older database gets only the migrations it lacks", "[sqlite][migra
   const test::TempDir dir;
   const std::string path = (dir / "sluice.db").string();
   sqlite::Connection db(path, kOpenFlags);
-  CHECK(migrate(db) == std::vector<int>{1});
+  CHECK(migrate(db) == std::vector<int>{1, 2});
 
   std::vector<Migration> newer(builtin_migrations().begin(), builtin_migrations().end());
-  newer.push_back({2, "a test column", "ALTER TABLE nodes ADD COLUMN zone TEXT"});
-  CHECK(migrate(db, newer) == std::vector<int>{2});
+  newer.push_back({3, "a test column", "ALTER TABLE nodes ADD COLUMN zone TEXT"});
+  CHECK(migrate(db, newer) == std::vector<int>{3});
   CHECK(migrate(db, newer).empty());
-  CHECK(versions(db) == std::vector<int>{1, 2});
+  CHECK(versions(db) == std::vector<int>{1, 2, 3});
   CHECK(db.query_text("SELECT COUNT(*) FROM pragma_table_info('nodes') WHERE name = 'zone'") ==
         "1");
 }
@@ -58,10 +58,10 @@ TEST_CASE("a failing migration leaves the database as it was", "[sqlite][migrati
   sqlite::Connection db((dir / "sluice.db").string(), kOpenFlags);
   migrate(db);
   std::vector<Migration> broken(builtin_migrations().begin(), builtin_migrations().end());
-  broken.push_back({2, "good", "CREATE TABLE extra (x INTEGER)"});
-  broken.push_back({3, "bad", "CREATE TABLE nodes (x INTEGER)"});
-  CHECK_THROWS_WITH(migrate(db, broken), Catch::Contains("migration 3 (bad) failed"));
-  CHECK(versions(db) == std::vector<int>{1});
+  broken.push_back({3, "good", "CREATE TABLE extra (x INTEGER)"});
+  broken.push_back({4, "bad", "CREATE TABLE nodes (x INTEGER)"});
+  CHECK_THROWS_WITH(migrate(db, broken), Catch::Contains("migration 4 (bad) failed"));
+  CHECK(versions(db) == std::vector<int>{1, 2});
   CHECK(db.query_text("SELECT COUNT(*) FROM sqlite_schema WHERE name = 'extra'") == "0");
 }
 
