@@ -267,7 +267,10 @@ asio::awaitable<std::unique_ptr<Connection>> HttpStreamClient::Shared::open(Exch
   in_use.set(connection->lowest());
   auto& session = *connection->tls;
   // SNI, so shared front ends pick the right certificate; then the name check.
-  if (!SSL_set_tlsext_host_name(session.native_handle(), target.host.c_str())) {
+  // An address is never sent as SNI (RFC 6066, section 3).
+  boost::system::error_code not_an_address;
+  asio::ip::make_address(target.host, not_an_address);
+  if (not_an_address && !SSL_set_tlsext_host_name(session.native_handle(), target.host.c_str())) {
     throw std::runtime_error("cannot set the TLS server name " + target.host);
   }
   session.set_verify_callback(ssl::host_name_verification(target.host));

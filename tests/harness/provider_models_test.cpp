@@ -1,14 +1,10 @@
-// anthropic/* and openai/* against fake providers: real HTTP servers on
-// loopback (Beast, blocking, a thread per connection) that speak the real wire
-// formats and whose answers each test scripts byte for byte, so streams can be
-// split, stalled, cut or refused where a test wants.
-#include <utility>  // before asio: GCC 12 in C++20 mode needs it (see STACK-NOTES.md)
-
+// anthropic/* and openai/* against fake providers (support/fake_provider.hpp):
+// real HTTP servers on loopback that speak the real wire formats and whose
+// answers each test scripts byte for byte, so streams can be split, stalled,
+// cut or refused where a test wants.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -16,14 +12,6 @@
 #include <thread>
 #include <vector>
 
-#include <sys/socket.h>
-
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/write.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http.hpp>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -31,6 +19,7 @@
 #include "harness/model_runtime.hpp"
 #include "harness/openai_model.hpp"
 #include "harness/providers.hpp"
+#include "support/fake_provider.hpp"
 
 using namespace std::chrono_literals;
 using json = nlohmann::json;
@@ -42,156 +31,12 @@ using sluice::harness::TurnObserver;
 using sluice::harness::TurnRequest;
 using sluice::harness::TurnResult;
 using sluice::harness::validate_model;
-namespace asio = boost::asio;
-namespace http = boost::beast::http;
-using tcp = asio::ip::tcp;
+using sluice::test::FakeServer;
+using sluice::test::RecordedRequest;
+using sluice::test::Reply;
+using sluice::test::sse;
 
 namespace {
-
-struct RecordedRequest {
-  std::string method;
-  std::string target;
-  std::map<std::string, std::string> headers;  // names lower-cased
-  std::string body;
-};
-
-// Writes one answer; every call blocks until written.
-class Reply {
- public:
-  Reply(tcp::socket& socket, const std::atomic<bool>& stopping) : socket_(socket), stopping_(stopping) {}
-
-  void full(int status, const std::string& body, const std::map<std::string, std::string>& headers = {}) {
-    std::string head = "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Type: application/json\r\n";
-    for (const auto& [name, value] : headers) head += name + ": " + value + "\r\n";
-    write(head + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
-  }
-  void stream_head() {
-    write("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n");
-  }
-  void chunk(const std::string& bytes) {
-    char size[32];
-    std::snprintf(size, sizeof size, "%zx\r\n", bytes.size());
-    write(size + bytes + "\r\n");
-    std::this_thread::sleep_for(2ms);  // separate TCP segments: the client must reassemble
-  }
-  void end() { write("0\r\n\r\n"); }
-  // Silent until the server stops or the client hangs up.
-  void stall() {
-    socket_.non_blocking(true);
-    char byte;
-    while (!stopping_) {
-      boost::system::error_code error;
-      const size_t got = socket_.read_some(asio::buffer(&byte, 1), error);
-      if ((error && error != asio::error::would_block) || got > 0) break;
-      std::this_thread::sleep_for(10ms);
-    }
-    socket_.non_blocking(false);
-    closed = true;
-  }
-  bool closed = false;  // the answer left the connection unusable
-
- private:
-  void write(const std::string& bytes) {
-    boost::system::error_code ignored;
-    asio::write(socket_, asio::buffer(bytes), ignored);
-  }
-  tcp::socket& socket_;
-  const std::atomic<bool>& stopping_;
-};
-
-class FakeServer {
- public:
-  using Handler = std::function<void(const RecordedRequest&, Reply&)>;
-
-  explicit FakeServer(Handler handler) : handler_(std::move(handler)) {
-    acceptor_.open(tcp::v4());
-    acceptor_.bind({asio::ip::make_address("127.0.0.1"), 0});
-    acceptor_.listen();
-    accept_thread_ = std::thread([this] { accept_loop(); });
-  }
-  ~FakeServer() {
-    stopping_ = true;
-    ::shutdown(acceptor_.native_handle(), SHUT_RDWR);  // wakes the blocking accept
-    accept_thread_.join();
-    std::lock_guard lock(mutex_);
-    for (auto& socket : sockets_) ::shutdown(socket->native_handle(), SHUT_RDWR);
-    for (auto& thread : threads_) thread.join();
-  }
-
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port()); }
-  unsigned short port() const { return acceptor_.local_endpoint().port(); }
-  std::vector<RecordedRequest> requests() const {
-    std::lock_guard lock(mutex_);
-    return requests_;
-  }
-  int connections() const {
-    std::lock_guard lock(mutex_);
-    return static_cast<int>(sockets_.size());
-  }
-  bool wait_requests(size_t count, std::chrono::milliseconds timeout = 20s) const {
-    std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, timeout, [&] { return requests_.size() >= count; });
-  }
-
- private:
-  void accept_loop() {
-    for (;;) {
-      auto socket = std::make_shared<tcp::socket>(io_);
-      boost::system::error_code error;
-      acceptor_.accept(*socket, error);
-      if (error || stopping_) return;
-      std::lock_guard lock(mutex_);
-      sockets_.push_back(socket);
-      threads_.emplace_back([this, socket] { serve(*socket); });
-    }
-  }
-
-  void serve(tcp::socket& socket) {
-    serve_requests(socket);
-    // Shut down, not closed: the destructor may shut it down too, from another thread.
-    ::shutdown(socket.native_handle(), SHUT_RDWR);
-  }
-
-  void serve_requests(tcp::socket& socket) {
-    boost::beast::flat_buffer buffer;
-    while (!stopping_) {
-      http::request<http::string_body> request;
-      boost::system::error_code error;
-      http::read(socket, buffer, request, error);
-      if (error) return;
-      RecordedRequest recorded{std::string(request.method_string()), std::string(request.target()), {},
-                               request.body()};
-      for (const auto& field : request) {
-        std::string name(field.name_string());
-        for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        recorded.headers[name] = std::string(field.value());
-      }
-      {
-        std::lock_guard lock(mutex_);
-        requests_.push_back(recorded);
-        changed_.notify_all();
-      }
-      Reply reply(socket, stopping_);
-      handler_(recorded, reply);
-      if (reply.closed) return;
-    }
-  }
-
-  Handler handler_;
-  asio::io_context io_;
-  tcp::acceptor acceptor_{io_};
-  std::atomic<bool> stopping_{false};
-  std::thread accept_thread_;
-  mutable std::mutex mutex_;
-  mutable std::condition_variable changed_;
-  std::vector<std::shared_ptr<tcp::socket>> sockets_;
-  std::vector<std::thread> threads_;
-  std::vector<RecordedRequest> requests_;
-};
-
-std::string sse(const std::string& event, const json& data) {
-  return (event.empty() ? "" : "event: " + event + "\n") + "data: " + data.dump() + "\n\n";
-}
 
 struct Outcome {
   std::vector<std::string> deltas;
