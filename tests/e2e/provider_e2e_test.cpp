@@ -39,10 +39,10 @@ std::string read(const std::filesystem::path& path) {
 
 // agents/NAME.toml for a provider model with bash in a local sandbox under dir.
 void write_agent(const TempDir& dir, const std::string& name, const std::string& model,
-                 const std::string& model_options = "") {
+                 const std::string& model_options = "", const std::string& top_level = "") {
   write(dir / "project" / "agents" / (name + ".toml"),
         "model = \"" + model + "\"\ninstructions = \"Use the shell.\"\nexpose = [\"http\"]\n" +
-            "tools = [\"bash\"]\nmax_turns = 4\n[sandbox]\nkind = \"local\"\ncwd = \"" +
+            "tools = [\"bash\"]\nmax_turns = 4\n" + top_level + "[sandbox]\nkind = \"local\"\ncwd = \"" +
             (dir / "sandbox" / "{id}").string() + "\"\n[model_options]\n" + model_options);
 }
 
@@ -417,11 +417,12 @@ TEST_CASE("a 429 with Retry-After is retried no sooner than the provider asked",
 TEST_CASE("a provider failing every attempt answers 502 once the retry budget is spent",
           "[provider-e2e]") {
   TempDir dir("sluice-provider-e2e");
-  write_agent(dir, "chat", "openai/gpt-test");
+  // The agent's own budget wins over the server's.
+  write_agent(dir, "chat", "openai/gpt-test", "", "max_attempts = 3\n");
   FakeServer fake([](const RecordedRequest&, Reply& reply) {
     reply.full(500, R"({"error":{"message":"upstream broke","type":"server_error"}})");
   });
-  Serve serve(dir, fake, {{"SLUICE_MAX_ATTEMPTS", "3"}});
+  Serve serve(dir, fake, {{"SLUICE_MAX_ATTEMPTS", "6"}});
   HttpClient client("127.0.0.1", serve.port());
   auto response = client.request("POST", "/agents/chat/r", R"({"message":"hi"})", kJson);
   INFO(response.body << "\n" << serve.log());
@@ -521,4 +522,60 @@ TEST_CASE("a conversation on a file database continues after a restart", "[provi
     {"role":"assistant","content":"Noted: 42."},
     {"role":"user","content":"what number?"}])"));
   CHECK(client.request("GET", "/agents/chat/m/history").json()["entries"].size() == 4);
+}
+
+TEST_CASE("a context overflow is summarised with the same model and the turn runs again",
+          "[provider-e2e]") {
+  TempDir dir("sluice-provider-e2e");
+  write_agent(dir, "chat", "openai/gpt-test");
+  std::atomic<int> calls{0};
+  FakeServer fake([&](const RecordedRequest&, Reply& reply) {
+    switch (calls++) {
+      case 0:
+        openai_text(reply, "First answer.");
+        break;
+      case 1:  // OpenAI's answer to a conversation over the model's context
+        reply.full(400, R"({"error":{"message":"This model's maximum context length is 16 tokens.",)"
+                        R"("type":"invalid_request_error","param":"messages",)"
+                        R"("code":"context_length_exceeded"}})");
+        break;
+      case 2:
+        openai_text(reply, "SUMMARY-X");
+        break;
+      default:
+        openai_text(reply, "Second answer.");
+    }
+  });
+  Serve serve(dir, fake);
+  HttpClient client("127.0.0.1", serve.port());
+  auto first = client.request("POST", "/agents/chat/o", R"({"message":"first question"})", kJson);
+  REQUIRE(first.status == 200);
+  auto second = client.request("POST", "/agents/chat/o", R"({"message":"second question"})", kJson);
+  INFO(second.body << "\n" << serve.log());
+  REQUIRE(second.status == 200);
+  CHECK(second.json()["result"] == "Second answer.");
+
+  const auto requests = fake.requests();
+  REQUIRE(requests.size() == 4);
+  // The summary request: its own instructions and the conversation as one transcript.
+  const json summary = messages(requests[2]);
+  REQUIRE(summary.size() == 2);
+  CHECK(summary[0]["role"] == "system");
+  CHECK(summary[0]["content"].get<std::string>().find("Summarise") != std::string::npos);
+  const std::string transcript = summary[1]["content"];
+  CHECK(transcript.find("[user] first question") != std::string::npos);
+  CHECK(transcript.find("[assistant] First answer.") != std::string::npos);
+  CHECK(transcript.find("second question") == std::string::npos);
+  // The retried turn: the summary in place of the first exchange.
+  const json retried = messages(requests[3]);
+  REQUIRE(retried.size() == 3);
+  CHECK(retried[1]["content"] == "[Summary of the earlier conversation]\nSUMMARY-X");
+  CHECK(retried[2]["content"] == "second question");
+
+  const json history = client.request("GET", "/agents/chat/o/history").json()["entries"];
+  REQUIRE(history.size() == 5);
+  CHECK(history[3]["type"] == "compaction");
+  CHECK(history[3]["text"] == "SUMMARY-X");
+  CHECK(history[3]["compactedThrough"] == 2);
+  CHECK(history[4]["text"] == "Second answer.");
 }
