@@ -42,8 +42,6 @@ namespace http = beast::http;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
-// Idle keep-alive connections kept per host: enough for the concurrency cap.
-constexpr size_t kMaxIdlePerHost = 16;
 constexpr size_t kChunkBytes = 16384;
 
 struct Connection {
@@ -172,7 +170,8 @@ struct HttpStreamClient::Shared : std::enable_shared_from_this<Shared> {
 
   void put_idle(const std::string& key, std::unique_ptr<Connection> connection) {
     auto& list = idle[key];
-    if (list.size() < kMaxIdlePerHost) list.push_back(std::move(connection));
+    // As many idle keep-alive connections as requests may run at once.
+    if (list.size() < settings.max_concurrent) list.push_back(std::move(connection));
   }
 
   static asio::awaitable<void> run(std::shared_ptr<Shared> self, std::shared_ptr<Exchange> exchange);

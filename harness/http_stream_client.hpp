@@ -74,7 +74,7 @@ class HttpExchange {
 
 struct HttpClientSettings {
   std::optional<HttpEndpoint> https_proxy;  // tunnels https:// requests only
-  size_t max_concurrent = 16;
+  size_t max_concurrent = 64;
   // Hosts reached directly even with a proxy (NO_PROXY: "*", "host", ".suffix" or "suffix").
   std::vector<std::string> no_proxy;
   // Tests point TLS at their own CA; production uses the system's default paths.

@@ -1,5 +1,6 @@
 #include "harness/providers.hpp"
 
+#include <charconv>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -64,6 +65,15 @@ ProviderSettings ProviderSettings::from_environment() {
   if (auto url = environment("OPENAI_BASE_URL"); !url.empty()) settings.openai_base_url = url;
   settings.https_proxy = environment("HTTPS_PROXY", "https_proxy");
   settings.no_proxy = environment("NO_PROXY", "no_proxy");
+  if (const auto text = environment("SLUICE_PROVIDER_CONCURRENCY"); !text.empty()) {
+    size_t value = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error != std::errc() || end != text.data() + text.size() || value < 1 || value > 4096) {
+      throw std::invalid_argument("SLUICE_PROVIDER_CONCURRENCY='" + text +
+                                  "': expected a whole number from 1 to 4096");
+    }
+    settings.max_concurrent_per_provider = value;
+  }
   return settings;
 }
 

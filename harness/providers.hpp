@@ -19,11 +19,13 @@ struct ProviderSettings {
   std::string openai_base_url = "https://api.openai.com/v1";
   std::string https_proxy;  // "" for none
   std::string no_proxy;     // comma-separated
-  size_t max_concurrent_per_provider = 16;
+  size_t max_concurrent_per_provider = 64;  // SLUICE_PROVIDER_CONCURRENCY
   std::string ca_file;  // "" for the system's trust store
 
   // ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, OPENAI_API_KEY, OPENAI_BASE_URL,
-  // HTTPS_PROXY / https_proxy, NO_PROXY / no_proxy; unset or empty keeps the default.
+  // HTTPS_PROXY / https_proxy, NO_PROXY / no_proxy, SLUICE_PROVIDER_CONCURRENCY;
+  // unset or empty keeps the default. Throws std::invalid_argument for a
+  // concurrency that is not a whole number from 1 to 4096.
   static ProviderSettings from_environment();
 };
 

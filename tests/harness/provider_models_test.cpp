@@ -577,3 +577,16 @@ TEST_CASE("https goes through HTTPS_PROXY with a CONNECT tunnel", "[provider][pr
   CHECK(requests[0].method == "CONNECT");
   CHECK(requests[0].target == "api.example.test:443");
 }
+
+TEST_CASE("SLUICE_PROVIDER_CONCURRENCY sets the per-provider cap, and a bad value is refused",
+          "[provider]") {
+  ::setenv("SLUICE_PROVIDER_CONCURRENCY", "128", 1);
+  CHECK(ProviderSettings::from_environment().max_concurrent_per_provider == 128);
+  ::setenv("SLUICE_PROVIDER_CONCURRENCY", "0", 1);
+  CHECK_THROWS_WITH(ProviderSettings::from_environment(),
+                    "SLUICE_PROVIDER_CONCURRENCY='0': expected a whole number from 1 to 4096");
+  ::setenv("SLUICE_PROVIDER_CONCURRENCY", "12x", 1);
+  CHECK_THROWS(ProviderSettings::from_environment());
+  ::unsetenv("SLUICE_PROVIDER_CONCURRENCY");
+  CHECK(ProviderSettings::from_environment().max_concurrent_per_provider == 64);
+}
