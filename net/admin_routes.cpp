@@ -9,6 +9,21 @@
 namespace sluice::net {
 
 void add_admin_routes(RouteTable& table, AdminServices services) {
+  table.add({"GET", "/admin/agents", "The agents this node serves, their models and transports",
+             [agents = services.agents](HttpRequest&, const PathParams&,
+                                        std::shared_ptr<Responder> responder) {
+               nlohmann::json list = nlohmann::json::array();
+               for (const auto& [name, agent] : *agents) {
+                 nlohmann::json transports = nlohmann::json::array();
+                 if (agent.expose_http) transports.push_back("http");
+                 if (agent.expose_websocket) transports.push_back("websocket");
+                 list.push_back({{"name", name},
+                                 {"model", agent.model},
+                                 {"transports", transports},
+                                 {"source", agent.source_file}});
+               }
+               responder->respond(json_response(200, {{"agents", list}}));
+             }});
   table.add(
       {"GET", "/admin/cluster", "Cluster members, their state, sessions owned and queue depths",
        [services](HttpRequest&, const PathParams&, std::shared_ptr<Responder> responder) {

@@ -2,11 +2,14 @@
 // GET /admin/cluster: the members (live or expired), what each owns and how
 // much unsettled work that holds, read from the shared database, so every node
 // gives the same answer. On a single node it lists that node alone.
+// GET /admin/agents: the agents this node serves and their transports.
 #include <cstdint>
 #include <functional>
-#include <vector>
+#include <map>
 #include <string>
+#include <vector>
 
+#include "harness/agent_definition.hpp"
 #include "net/route_table.hpp"
 #include "persistence/executor.hpp"
 
@@ -18,6 +21,7 @@ struct AdminServices {
   bool cluster = false;
   int64_t lease_ms = 0;
   std::function<std::vector<std::string>()> view;  // this node's live members
+  const std::map<std::string, harness::AgentDefinition>* agents = nullptr;  // by name
 };
 
 void add_admin_routes(RouteTable& table, AdminServices services);

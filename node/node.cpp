@@ -164,7 +164,8 @@ void Node::start() {
   net::add_admin_routes(impl.routes,
                         {impl.storage.get(), context->node.node_id, cluster.enabled,
                          impl.config.coordinator.lease.count(),
-                         [health = impl.health] { return health->view(); }});
+                         [health = impl.health] { return health->view(); },
+                         &impl.project.agents});
 
   const std::string token = impl.config.auth_token;
   impl.http = std::make_unique<net::HttpServer>(
