@@ -1,5 +1,6 @@
 #include "actors/session_actor.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <optional>
@@ -72,6 +73,9 @@ struct Running {
   bool compacting = false;         // the current model turn is a summary (compaction.hpp)
   int compactions = 0;             // of this attempt
   int64_t compaction_through = 0;  // the position the summary being made covers
+  // Whether anyone streams this submission's events: when nobody does, its
+  // turns' text deltas are not even sent to the actor. Read by the relay.
+  std::shared_ptr<std::atomic<bool>> streaming = std::make_shared<std::atomic<bool>>(false);
   int64_t input_tokens = 0;        // used by the submission's turns, on any node
   int64_t output_tokens = 0;
 
@@ -89,8 +93,9 @@ class SessionActor;
 // Relays a model's callbacks (on the model's thread) into the actor.
 class TurnRelay : public harness::TurnObserver {
  public:
-  TurnRelay(caf::actor self, SessionActor* actor, uint64_t turn)
-      : self_(std::move(self)), actor_(actor), turn_(turn) {}
+  TurnRelay(caf::actor self, SessionActor* actor, uint64_t turn,
+            std::shared_ptr<const std::atomic<bool>> streaming)
+      : self_(std::move(self)), actor_(actor), turn_(turn), streaming_(std::move(streaming)) {}
   void on_text_delta(std::string_view delta) override;
   void on_finished(harness::TurnResult result) override;
   void on_failed(PublicError error, bool transient) override;
@@ -99,6 +104,7 @@ class TurnRelay : public harness::TurnObserver {
   caf::actor self_;
   SessionActor* actor_;  // only dereferenced inside the actor's own continuation
   uint64_t turn_;
+  std::shared_ptr<const std::atomic<bool>> streaming_;
 };
 
 class SessionActor : public caf::event_based_actor {
@@ -310,6 +316,15 @@ class SessionActor : public caf::event_based_actor {
  private:
   enum class Phase { claiming, ready, stopping };
 
+  std::shared_ptr<TurnRelay> make_relay(Running& run) {
+    bool streaming = false;
+    if (auto it = waiters_.find(run.item.record.id); it != waiters_.end()) {
+      for (const auto& observer : it->second) streaming = streaming || observer->wants_events();
+    }
+    run.streaming->store(streaming, std::memory_order_relaxed);
+    return std::make_shared<TurnRelay>(handle(), this, run.turn, run.streaming);
+  }
+
   // --- compaction ------------------------------------------------------------------------
   // The conversation outgrew the model's context: ask the same model for a
   // summary of its oldest part. False when there is nothing to summarise.
@@ -324,7 +339,7 @@ class SessionActor : public caf::event_based_actor {
     run.turn = ++turn_counter_;
     run.turn_started_ns = steady_now_ns();
     emit(record, "compaction_start", {{"reason", "overflow"}, {"turnId", run.turn_id}});
-    auto relay = std::make_shared<TurnRelay>(handle(), this, run.turn);
+    auto relay = make_relay(run);
     run.handle = agent_->model->start_turn(summary_request(history_, *cut), std::move(relay));
     arm_timeout(run.turn);
     return true;
@@ -542,6 +557,9 @@ class SessionActor : public caf::event_based_actor {
           observer.on_settled(admit.record);
         } else if (observer.wants_outcome()) {
           waiters_[admit.record.id].push_back(command->observer);
+          if (running_ && running_->item.record.id == admit.record.id && observer.wants_events()) {
+            running_->streaming->store(true, std::memory_order_relaxed);
+          }
         }
         break;
       case AdmitStatus::admitted: {
@@ -728,7 +746,7 @@ class SessionActor : public caf::event_based_actor {
     request.instructions = agent_->definition.instructions;
     if (run.tools) request.tools = run.tools->specs();
     request.conversation = model_conversation(history_, history_.size());
-    auto relay = std::make_shared<TurnRelay>(handle(), this, run.turn);
+    auto relay = make_relay(run);
     run.handle = agent_->model->start_turn(std::move(request), std::move(relay));
 
     arm_timeout(run.turn);
@@ -1032,6 +1050,7 @@ class SessionActor : public caf::event_based_actor {
 };
 
 void TurnRelay::on_text_delta(std::string_view delta) {
+  if (!streaming_->load(std::memory_order_relaxed)) return;
   continue_in(self_, [actor = actor_, turn = turn_, text = std::string(delta)] {
     actor->on_delta(turn, text);
   });
