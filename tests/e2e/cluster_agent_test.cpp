@@ -15,6 +15,7 @@
 #include "e2e/cluster_nodes.hpp"
 #include "persistence/open_database.hpp"
 #include "persistence/postgres_test_schema.hpp"
+#include "support/agent_events.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
@@ -98,26 +99,6 @@ std::string session_owned_by(const std::string& owner) {
   }
 }
 
-std::vector<json> of_type(const std::vector<json>& events, const std::string& type) {
-  std::vector<json> out;
-  std::copy_if(events.begin(), events.end(), std::back_inserter(out),
-               [&](const json& event) { return event["type"] == type; });
-  return out;
-}
-
-// Event types a client relies on, in order, runs of text_delta shown once.
-std::vector<std::string> milestones(const std::vector<json>& events) {
-  static const std::vector<std::string> kept = {"agent_start", "turn_start", "text_delta", "turn",
-                                                "tool_start",  "tool_call",  "result",     "idle"};
-  std::vector<std::string> out;
-  for (const auto& event : events) {
-    const std::string type = event["type"];
-    if (std::find(kept.begin(), kept.end(), type) == kept.end()) continue;
-    if (type == "text_delta" && !out.empty() && out.back() == "text_delta") continue;
-    out.push_back(type);
-  }
-  return out;
-}
 
 }  // namespace
 

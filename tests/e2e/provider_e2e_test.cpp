@@ -11,6 +11,7 @@
 #include <map>
 #include <sstream>
 
+#include "support/agent_events.hpp"
 #include "support/fake_provider.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
@@ -200,28 +201,6 @@ std::vector<json> read_events(SseStream& stream) {
   return events;
 }
 
-// The event types a client of a tool conversation relies on, in order, with
-// runs of text_delta shown once.
-std::vector<std::string> milestones(const std::vector<json>& events) {
-  static const std::vector<std::string> kept = {"agent_start", "turn_start", "text_delta", "turn",
-                                                "tool_start",  "tool_call",  "result",     "idle"};
-  std::vector<std::string> out;
-  for (const auto& event : events) {
-    const std::string type = event["type"];
-    if (std::find(kept.begin(), kept.end(), type) == kept.end()) continue;
-    if (type == "text_delta" && !out.empty() && out.back() == "text_delta") continue;
-    out.push_back(type);
-  }
-  return out;
-}
-
-std::vector<json> of_type(const std::vector<json>& events, const std::string& type) {
-  std::vector<json> out;
-  for (const auto& event : events) {
-    if (event["type"] == type) out.push_back(event);
-  }
-  return out;
-}
 
 // One prompt over SSE that makes the model call bash, then answer; then a
 // second prompt in the same session. Checks what every provider shares and
