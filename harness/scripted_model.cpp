@@ -44,7 +44,11 @@ TurnResult answer(const ScriptedOptions& script, const TurnRequest& request) {
       ++users;
       last_user = item.text;
     }
-    if (item.type == "tool_result") last_tool_result = item.result_json;
+    if (item.type == "tool_result") {
+      // Results are recorded as JSON; a text result reads better as its text.
+      const auto value = nlohmann::json::parse(item.result_json, nullptr, false);
+      last_tool_result = value.is_string() ? value.get<std::string>() : item.result_json;
+    }
   }
   size_t index = assistant_turns;
   if (index >= script.turns.size()) {

@@ -35,9 +35,9 @@ TEST_CASE("an agent defined in C++ serves beside the project's files, tools scop
   REQUIRE(wait_for_http_ok(port, "/readyz", 20s, &app));
   HttpClient client("127.0.0.1", port);
 
-  CHECK(prompt(client, "alice") == R"(Your notes: "milk")");
-  CHECK(prompt(client, "alice") == R"(Your notes: "milk; milk")");
-  CHECK(prompt(client, "bob") == R"(Your notes: "milk")");  // bob's own notebook
+  CHECK(prompt(client, "alice") == "Your notes: milk");
+  CHECK(prompt(client, "alice") == "Your notes: milk; milk");
+  CHECK(prompt(client, "bob") == "Your notes: milk");  // bob's own notebook
 
   auto history = client.request("GET", "/agents/notes/bob/history").json()["entries"];
   REQUIRE(history.size() == 5);

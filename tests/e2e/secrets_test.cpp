@@ -37,6 +37,6 @@ TEST_CASE("provider keys never reach an agent's shell, not even through /proc") 
   INFO(response.body << "\n" << server.stderr_text());
   REQUIRE(response.status == 200);
   // The bash tool reports "exit code: N" and the output; grep counted 0 lines.
-  CHECK(response.json()["result"].get<std::string>().find("<stdout>\\n0\\n</stdout>") !=
+  CHECK(response.json()["result"].get<std::string>().find("<stdout>\n0\n</stdout>") !=
         std::string::npos);
 }

@@ -64,7 +64,7 @@ TEST_CASE("sluice/scripted answers the Nth assistant turn with the Nth scripted 
   const Outcome second = run(*model, {item("user", "list"), item("assistant", "looking"),
                                       item("tool_call"), item("tool_result", "", "\"a.txt\"")});
   REQUIRE(second.result);
-  CHECK(second.result->text == "found \"a.txt\" for list (1)");
+  CHECK(second.result->text == "found a.txt for list (1)");  // a string result as its text
   CHECK(second.result->tool_calls.empty());
 
   const Outcome exhausted = run(*model, {item("user", "x"), item("assistant"), item("assistant")});
