@@ -3,12 +3,43 @@
 #include <map>
 
 #include "core/clock.hpp"
+#include "net/request_validation.hpp"
 #include "net/responses.hpp"
 #include "net/storage_reads.hpp"
 
 namespace sluice::net {
 
 void add_admin_routes(RouteTable& table, AdminServices services) {
+  table.add(
+      {"GET", "/admin/sessions/:name/:id",
+       "One agent instance's sessions: owner, queue depth, running, last outcome",
+       [services](HttpRequest&, const PathParams& params, std::shared_ptr<Responder> responder) {
+         const std::string& name = params.at("name");
+         if (!services.agents->contains(name)) {
+           responder->respond(
+               error_response(make_error("agent_not_found", "No agent is named '" + name + "'.")));
+           return;
+         }
+         if (auto error = check_instance_id(params.at("id"))) {
+           responder->respond(error_response(*error));
+           return;
+         }
+         respond_from_storage(
+             *services.storage, std::move(responder),
+             [name, instance = params.at("id")](persistence::Transaction& txn) {
+               nlohmann::json sessions = nlohmann::json::array();
+               for (const auto& s : txn.instance_sessions(name, instance)) {
+                 sessions.push_back(
+                     {{"session", s.session},
+                      {"owner", s.owner_node.empty() ? nlohmann::json() : nlohmann::json(s.owner_node)},
+                      {"queueDepth", s.queue_depth},
+                      {"running", s.running},
+                      {"lastOutcome",
+                       s.last_outcome.empty() ? nlohmann::json() : nlohmann::json(s.last_outcome)}});
+               }
+               return json_response(200, {{"sessions", sessions}});
+             });
+       }});
   table.add({"GET", "/admin/agents", "The agents this node serves, their models and transports",
              [agents = services.agents](HttpRequest&, const PathParams&,
                                         std::shared_ptr<Responder> responder) {

@@ -3,6 +3,7 @@
 // much unsettled work that holds, read from the shared database, so every node
 // gives the same answer. On a single node it lists that node alone.
 // GET /admin/agents: the agents this node serves and their transports.
+// GET /admin/sessions/:name/:id: one instance's sessions, read from storage.
 #include <cstdint>
 #include <functional>
 #include <map>

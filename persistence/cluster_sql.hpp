@@ -11,6 +11,19 @@
   "SELECT 1 FROM nodes n WHERE n.node_id = sessions.owner_node AND n.incarnation = "       \
   "sessions.owner_incarnation AND n.lease_expires_at_ms >= " now "))"
 
+// The sessions of an agent instance with their owner and work; uses the
+// sessions_by_instance index and each session's (session_key, sequence) ones.
+#define SLUICE_SQL_INSTANCE_SESSIONS(agent, instance)                                       \
+  "SELECT s.session, COALESCE(s.owner_node, ''), "                                          \
+  "(SELECT COUNT(*) FROM submissions u WHERE u.session_key = s.session_key "                \
+  "AND u.state IN ('queued', 'running')), "                                                  \
+  "(SELECT COUNT(*) FROM submissions u WHERE u.session_key = s.session_key "                \
+  "AND u.state = 'running'), "                                                               \
+  "COALESCE((SELECT u.state FROM submissions u WHERE u.session_key = s.session_key "        \
+  "AND u.state IN ('completed', 'failed', 'aborted') ORDER BY u.sequence DESC LIMIT 1), '') " \
+  "FROM sessions s WHERE s.agent = " agent " AND s.instance = " instance                     \
+  " ORDER BY s.session LIMIT 1000"
+
 namespace sluice::persistence {
 
 inline constexpr const char* kNodeWorkloadsSql =

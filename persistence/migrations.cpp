@@ -99,12 +99,14 @@ CREATE TABLE nodes (
 ) WITHOUT ROWID;
 )sql";
 
-// Version 2: the model tokens a submission used.
-constexpr const char* kSchemaV2 = "ALTER TABLE submissions ADD COLUMN usage_json TEXT;";
+// Version 2: the model tokens a submission used; an instance's sessions.
+constexpr const char* kSchemaV2 =
+    "ALTER TABLE submissions ADD COLUMN usage_json TEXT;"
+    "CREATE INDEX sessions_by_instance ON sessions (agent, instance, session);";
 
 constexpr Migration kMigrations[] = {
     {1, "sessions, submissions, history, idempotency keys, nodes", kSchemaV1},
-    {2, "token usage of submissions", kSchemaV2},
+    {2, "token usage of submissions, sessions by instance", kSchemaV2},
 };
 
 int current_version(sqlite::Connection& db) {

@@ -370,4 +370,9 @@ std::vector<NodeWorkload> BatchTransaction::node_workloads() {
   return direct([&] { return direct_.node_workloads(); }, false);
 }
 
+std::vector<InstanceSession> BatchTransaction::instance_sessions(const std::string& agent,
+                                                                 const std::string& instance) {
+  return direct([&] { return direct_.instance_sessions(agent, instance); }, false);
+}
+
 }  // namespace sluice::persistence::postgres

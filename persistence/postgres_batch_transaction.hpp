@@ -78,6 +78,8 @@ class BatchTransaction final : public Transaction {
   std::vector<SessionKey> orphaned_sessions(const NodeIdentity& me, int limit) override;
   std::vector<NodeRecord> list_nodes() override;
   std::vector<NodeWorkload> node_workloads() override;
+  std::vector<InstanceSession> instance_sessions(const std::string& agent,
+                                                 const std::string& instance) override;
 
  private:
   // What this transaction knows of one session.

@@ -96,4 +96,14 @@ std::vector<NodeWorkload> PostgresTransaction::node_workloads() {
   return out;
 }
 
+std::vector<InstanceSession> PostgresTransaction::instance_sessions(const std::string& agent,
+                                                                   const std::string& instance) {
+  std::vector<InstanceSession> out;
+  for (const auto& row : run(st::kInstanceSessions, agent, instance)) {
+    out.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<int64_t>(),
+                   row[3].as<int64_t>() > 0, row[4].as<std::string>()});
+  }
+  return out;
+}
+
 }  // namespace sluice::persistence::postgres

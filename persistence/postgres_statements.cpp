@@ -98,6 +98,7 @@ constexpr std::pair<const char*, const char*> kStatements[] = {
     {statements::kSessionHolder, "SELECT owner_node FROM sessions WHERE session_key = $1"},
     {statements::kListNodes, kListNodesSql},
     {statements::kNodeWorkloads, kNodeWorkloadsSql},
+    {statements::kInstanceSessions, SLUICE_SQL_INSTANCE_SESSIONS("$1", "$2")},
     {statements::kDeregisterNode, "DELETE FROM nodes WHERE node_id = $1 AND incarnation = $2"},
     // $1 my node id, $2 my incarnation, $3 now (ms), $4 limit.
     {statements::kOrphanedSessions,

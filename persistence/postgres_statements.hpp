@@ -36,6 +36,7 @@ inline constexpr const char* kOrphanedSessions = "orphaned_sessions";
 inline constexpr const char* kSessionHolder = "session_holder";
 inline constexpr const char* kListNodes = "list_nodes";
 inline constexpr const char* kNodeWorkloads = "node_workloads";
+inline constexpr const char* kInstanceSessions = "instance_sessions";
 inline constexpr const char* kFlushBatch = "flush_batch";
 }  // namespace statements
 

@@ -61,6 +61,8 @@ class PostgresTransaction final : public Transaction {
   std::vector<SessionKey> orphaned_sessions(const NodeIdentity& me, int limit) override;
   std::vector<NodeRecord> list_nodes() override;
   std::vector<NodeWorkload> node_workloads() override;
+  std::vector<InstanceSession> instance_sessions(const std::string& agent,
+                                                 const std::string& instance) override;
 
   // Runs a prepared statement (postgres_statements.hpp); a server or connection
   // error becomes a StorageFailure naming the statement.

@@ -161,6 +161,15 @@ struct NodeWorkload {
   int64_t unsettled = 0;  // queued + running submissions of the sessions it owns
 };
 
+// One session of an agent instance, for operators.
+struct InstanceSession {
+  std::string session;
+  std::string owner_node;  // "" when nobody holds it
+  int64_t queue_depth = 0;  // queued + running submissions
+  bool running = false;
+  std::string last_outcome;  // state of the latest settled submission, "" if none
+};
+
 struct Page {
   int64_t after = 0;
   int limit = 100;

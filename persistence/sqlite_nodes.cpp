@@ -63,4 +63,16 @@ std::vector<NodeWorkload> SqliteTransaction::node_workloads() {
   return out;
 }
 
+std::vector<InstanceSession> SqliteTransaction::instance_sessions(const std::string& agent,
+                                                                 const std::string& instance) {
+  Statement statement = db_.prepare(SLUICE_SQL_INSTANCE_SESSIONS("?1", "?2"));
+  statement.bind(1, agent).bind(2, instance);
+  std::vector<InstanceSession> out;
+  while (statement.step()) {
+    out.push_back({statement.text(0), statement.text(1), statement.int64(2),
+                   statement.int64(3) > 0, statement.text(4)});
+  }
+  return out;
+}
+
 }  // namespace sluice::persistence::sqlite

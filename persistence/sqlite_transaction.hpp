@@ -48,6 +48,8 @@ class SqliteTransaction final : public Transaction {
   std::vector<SessionKey> orphaned_sessions(const NodeIdentity& me, int limit) override;
   std::vector<NodeRecord> list_nodes() override;
   std::vector<NodeWorkload> node_workloads() override;
+  std::vector<InstanceSession> instance_sessions(const std::string& agent,
+                                                 const std::string& instance) override;
 
  private:
   // Throws FencedError unless the session row is owned under `fence`.

@@ -78,6 +78,9 @@ class Transaction {
   virtual std::vector<NodeRecord> list_nodes() = 0;
   // Sessions owned and unsettled work per owning node (a full scan: for operators).
   virtual std::vector<NodeWorkload> node_workloads() = 0;
+  // The sessions of one agent instance, by name (at most 1000).
+  virtual std::vector<InstanceSession> instance_sessions(const std::string& agent,
+                                                         const std::string& instance) = 0;
 };
 
 class Database {

@@ -397,6 +397,9 @@ class ScriptedTransaction final : public Transaction {
   std::vector<SessionKey> orphaned_sessions(const NodeIdentity&, int) override { unused(); }
   std::vector<NodeRecord> list_nodes() override { unused(); }
   std::vector<NodeWorkload> node_workloads() override { unused(); }
+  std::vector<InstanceSession> instance_sessions(const std::string&, const std::string&) override {
+    unused();
+  }
 
  private:
   [[noreturn]] static void unused() { throw std::logic_error("not part of this script"); }

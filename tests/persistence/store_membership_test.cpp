@@ -104,5 +104,33 @@ TEST_CASE("list_nodes and node_workloads describe the membership", "[store][memb
   CHECK(loads[1].unsettled == 0);
 }
 
+TEST_CASE("instance_sessions lists one instance's sessions with their work", "[store][membership]") {
+  const Backend backend = GENERATE(from_range(backends()));
+  INFO("backend: " << backend.name);
+  Fixture f(backend);
+  const NodeIdentity a = node("node-a", "a1");
+  register_node(f, a, kLiveLease);
+  const SessionKey busy{"agent", "i", "busy"};
+  const Fence fence = f.claim(busy, a);
+  f.admit(busy, fence, "x");
+  f.admit(busy, fence, "y");
+  in_transaction(*f.db, [&](Transaction& txn) { txn.release_session(busy, fence); });
+  f.claim(SessionKey{"agent", "i", "calm"}, a);
+  f.claim(SessionKey{"agent", "other", "s"}, a);
+  f.claim(SessionKey{"other-agent", "i", "s"}, a);
+
+  const auto sessions = in_transaction(
+      *f.db, [&](Transaction& txn) { return txn.instance_sessions("agent", "i"); });
+  REQUIRE(sessions.size() == 2);
+  CHECK(sessions[0].session == "busy");
+  CHECK(sessions[0].owner_node.empty());  // released
+  CHECK(sessions[0].queue_depth == 2);
+  CHECK_FALSE(sessions[0].running);
+  CHECK(sessions[0].last_outcome.empty());
+  CHECK(sessions[1].session == "calm");
+  CHECK(sessions[1].owner_node == "node-a");
+  CHECK(sessions[1].queue_depth == 0);
+}
+
 }  // namespace
 }  // namespace sluice::persistence::testing
