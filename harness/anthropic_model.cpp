@@ -164,13 +164,7 @@ class AnthropicModel : public Model {
   std::shared_ptr<TurnHandle> start_turn(TurnRequest request,
                                          std::shared_ptr<TurnObserver> observer) override {
     auto& access = runtime_.providers.anthropic();
-    if (!access.problem.empty()) {
-      return fail_turn_later(runtime_.io, std::move(observer),
-                             make_error("provider_error", "anthropic: " + access.problem, "",
-                                        {{"provider", "anthropic"}}));
-    }
     HttpStreamRequest http;
-    http.endpoint = *access.endpoint;
     http.path = "/v1/messages";
     http.headers = {{"x-api-key", access.api_key},
                     {"anthropic-version", "2023-06-01"},
@@ -178,9 +172,8 @@ class AnthropicModel : public Model {
                     {"Accept", "text/event-stream"}};
     http.body = anthropic_request_body(model_id_, options_, request).dump();
     http.idle_timeout = options_.idle_timeout;
-    auto turn = std::make_shared<AnthropicTurn>("anthropic", runtime_.closing, std::move(observer));
-    turn->attach(access.client->start(std::move(http), turn));
-    return turn;
+    return start_streamed_turn<AnthropicTurn>(runtime_, access, "anthropic", std::move(http),
+                                              std::move(observer));
   }
 
  private:

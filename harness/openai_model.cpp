@@ -160,22 +160,15 @@ class OpenAiModel : public Model {
   std::shared_ptr<TurnHandle> start_turn(TurnRequest request,
                                          std::shared_ptr<TurnObserver> observer) override {
     auto& access = runtime_.providers.openai();
-    if (!access.problem.empty()) {
-      return fail_turn_later(runtime_.io, std::move(observer),
-                             make_error("provider_error", "openai: " + access.problem, "",
-                                        {{"provider", "openai"}}));
-    }
     HttpStreamRequest http;
-    http.endpoint = *access.endpoint;
     http.path = "/chat/completions";
     http.headers = {{"Authorization", "Bearer " + access.api_key},
                     {"Content-Type", "application/json"},
                     {"Accept", "text/event-stream"}};
     http.body = openai_request_body(model_id_, options_, request).dump();
     http.idle_timeout = options_.idle_timeout;
-    auto turn = std::make_shared<OpenAiTurn>("openai", runtime_.closing, std::move(observer));
-    turn->attach(access.client->start(std::move(http), turn));
-    return turn;
+    return start_streamed_turn<OpenAiTurn>(runtime_, access, "openai", std::move(http),
+                                           std::move(observer));
   }
 
  private:

@@ -14,6 +14,8 @@
 
 #include "harness/http_stream_client.hpp"
 #include "harness/model.hpp"
+#include "harness/providers.hpp"
+#include "harness/runtime_context.hpp"
 #include "harness/sse_reader.hpp"
 
 namespace sluice::harness {
@@ -74,5 +76,24 @@ std::optional<int64_t> retry_after_ms(const HttpResponseHead& head);
 std::shared_ptr<TurnHandle> fail_turn_later(boost::asio::io_context& io,
                                             std::shared_ptr<TurnObserver> observer,
                                             PublicError error);
+
+// Sends `http` (path, headers, body and idle timeout set by the provider) to
+// the provider's endpoint with a Turn (a ProviderTurn) reading the answer; a
+// provider that cannot be used (no key, bad base URL) fails the turn at once.
+template <class Turn>
+std::shared_ptr<TurnHandle> start_streamed_turn(const RuntimeContext& runtime,
+                                                ProviderAccess& access, const std::string& provider,
+                                                HttpStreamRequest http,
+                                                std::shared_ptr<TurnObserver> observer) {
+  if (!access.problem.empty()) {
+    return fail_turn_later(runtime.io, std::move(observer),
+                           make_error("provider_error", provider + ": " + access.problem, "",
+                                      {{"provider", provider}}));
+  }
+  http.endpoint = *access.endpoint;
+  auto turn = std::make_shared<Turn>(provider, runtime.closing, std::move(observer));
+  turn->attach(access.client->start(std::move(http), turn));
+  return turn;
+}
 
 }  // namespace sluice::harness
