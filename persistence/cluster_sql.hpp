@@ -11,6 +11,17 @@
   "SELECT 1 FROM nodes n WHERE n.node_id = sessions.owner_node AND n.incarnation = "       \
   "sessions.owner_incarnation AND n.lease_expires_at_ms >= " now "))"
 
+// The condition under which an active run `r` has lost its owner, seen by the
+// node `me` (its incarnation `my_incarnation`): the orphan rule of
+// orphaned_sessions (sqlite_queries.hpp, postgres_statements.cpp) for an owner
+// that is never NULL: another incarnation of `me`, or another node with no
+// membership row, a row of another incarnation, or an expired lease. Both
+// incarnation columns are NOT NULL, so `<>` is exact in both backends.
+#define SLUICE_SQL_RUN_OWNER_GONE(me, my_incarnation, now)                                  \
+  "((r.owner_node = " me " AND r.owner_incarnation <> " my_incarnation ") "                \
+  "OR (r.owner_node <> " me " AND (n.node_id IS NULL "                                      \
+  "OR n.incarnation <> r.owner_incarnation OR n.lease_expires_at_ms < " now ")))"
+
 // The sessions of an agent instance with their owner and work; uses the
 // sessions_by_instance index and each session's (session_key, sequence) ones.
 #define SLUICE_SQL_INSTANCE_SESSIONS(agent, instance)                                       \

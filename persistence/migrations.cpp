@@ -104,9 +104,58 @@ constexpr const char* kSchemaV2 =
     "ALTER TABLE submissions ADD COLUMN usage_json TEXT;"
     "CREATE INDEX sessions_by_instance ON sessions (agent, instance, session);";
 
+// Version 3: workflow runs and their events, and what retention needs.
+//
+// runs: one row per workflow run; owner_node/owner_incarnation fence its event
+//   writes; next_event_index is the index its next event gets. Listing walks
+//   (started_at_ms, run_id) backwards (newest first), with or without a status
+//   and a workflow filter, each on an index whose prefix is the filter; the
+//   scan for interrupted runs walks runs_by_status at status 'active'.
+// run_events: the events of a run, by index.
+// The other indexes let a retention pass find what is old without a full scan:
+//   settled submissions by settled_at_ms, keys by age and by the submission
+//   they name (also what deleting a session's data looks up), ended runs by
+//   ended_at_ms. idempotency_keys.created_at_ms exists since version 1.
+constexpr std::string_view kSchemaV3 = R"sql(
+CREATE TABLE runs (
+  run_id TEXT PRIMARY KEY,
+  workflow_name TEXT NOT NULL,
+  status TEXT NOT NULL,
+  payload_json TEXT NOT NULL,
+  started_at_ms INTEGER NOT NULL,
+  ended_at_ms INTEGER NOT NULL DEFAULT 0,
+  is_error INTEGER NOT NULL DEFAULT 0,
+  result_json TEXT,
+  error_json TEXT,
+  owner_node TEXT NOT NULL,
+  owner_incarnation TEXT NOT NULL,
+  next_event_index INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE INDEX runs_newest ON runs (started_at_ms, run_id);
+CREATE INDEX runs_by_status ON runs (status, started_at_ms, run_id);
+CREATE INDEX runs_by_workflow ON runs (workflow_name, started_at_ms, run_id);
+CREATE INDEX runs_by_workflow_status ON runs (workflow_name, status, started_at_ms, run_id);
+CREATE INDEX runs_ended ON runs (ended_at_ms) WHERE status <> 'active';
+
+CREATE TABLE run_events (
+  run_id TEXT NOT NULL,
+  event_index INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  timestamp_ms INTEGER NOT NULL,
+  data_json TEXT NOT NULL,
+  PRIMARY KEY (run_id, event_index)
+) WITHOUT ROWID;
+
+CREATE INDEX submissions_settled ON submissions (settled_at_ms)
+  WHERE state IN ('completed', 'failed', 'aborted');
+CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at_ms);
+CREATE INDEX idempotency_keys_by_submission ON idempotency_keys (submission_id);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "sessions, submissions, history, idempotency keys, nodes", kSchemaV1},
     {2, "token usage of submissions, sessions by instance", kSchemaV2},
+    {3, "workflow runs and events, retention indexes", kSchemaV3},
 };
 
 int current_version(sqlite::Connection& db) {

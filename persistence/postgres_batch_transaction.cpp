@@ -375,4 +375,47 @@ std::vector<InstanceSession> BatchTransaction::instance_sessions(const std::stri
   return direct([&] { return direct_.instance_sessions(agent, instance); }, false);
 }
 
+// Runs, deletion and retention touch no row this transaction queues or caches
+// (delete_session_data only checks the session row's fence, and keeps its
+// counters), so they flush what is queued, keeping the order of the jobs, and
+// run directly; the fenced ones check on the server, under the row lock.
+
+void BatchTransaction::create_run(const RunRecord& run) {
+  direct([&] { direct_.create_run(run); }, true);
+}
+
+std::vector<int64_t> BatchTransaction::append_run_events(const std::string& run_id,
+                                                         const std::string& owner_incarnation,
+                                                         const std::vector<NewRunEvent>& events,
+                                                         const std::optional<RunEnding>& ending) {
+  return direct(
+      [&] { return direct_.append_run_events(run_id, owner_incarnation, events, ending); }, true);
+}
+
+std::optional<RunRecord> BatchTransaction::get_run(const std::string& run_id) {
+  return direct([&] { return direct_.get_run(run_id); }, false);
+}
+
+std::vector<StoredRunEvent> BatchTransaction::read_run_events(
+    const std::string& run_id, int64_t after, int limit, const std::vector<std::string>& types) {
+  return direct([&] { return direct_.read_run_events(run_id, after, limit, types); }, false);
+}
+
+std::vector<RunRecord> BatchTransaction::list_runs(const RunFilter& filter) {
+  return direct([&] { return direct_.list_runs(filter); }, false);
+}
+
+std::vector<RunRecord> BatchTransaction::interrupted_runs(const NodeIdentity& me, int limit) {
+  return direct([&] { return direct_.interrupted_runs(me, limit); }, false);
+}
+
+void BatchTransaction::delete_session_data(const SessionKey& key, const Fence& fence,
+                                           int64_t through_sequence) {
+  direct([&] { direct_.delete_session_data(key, fence, through_sequence); }, true);
+}
+
+PurgeCounts BatchTransaction::purge_settled_before(int64_t cutoff_ms) {
+  return direct([&] { return direct_.purge_settled_before(cutoff_ms); }, true);
+}
+
 }  // namespace sluice::persistence::postgres

@@ -81,6 +81,21 @@ class BatchTransaction final : public Transaction {
   std::vector<InstanceSession> instance_sessions(const std::string& agent,
                                                  const std::string& instance) override;
 
+  void create_run(const RunRecord& run) override;
+  std::vector<int64_t> append_run_events(const std::string& run_id,
+                                         const std::string& owner_incarnation,
+                                         const std::vector<NewRunEvent>& events,
+                                         const std::optional<RunEnding>& ending) override;
+  std::optional<RunRecord> get_run(const std::string& run_id) override;
+  std::vector<StoredRunEvent> read_run_events(const std::string& run_id, int64_t after, int limit,
+                                              const std::vector<std::string>& types) override;
+  std::vector<RunRecord> list_runs(const RunFilter& filter) override;
+  std::vector<RunRecord> interrupted_runs(const NodeIdentity& me, int limit) override;
+
+  void delete_session_data(const SessionKey& key, const Fence& fence,
+                           int64_t through_sequence) override;
+  PurgeCounts purge_settled_before(int64_t cutoff_ms) override;
+
  private:
   // What this transaction knows of one session.
   struct SessionView {

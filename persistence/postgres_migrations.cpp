@@ -89,9 +89,48 @@ constexpr const char* kSchemaV2 =
     "ALTER TABLE submissions ADD COLUMN usage_json TEXT;"
     "CREATE INDEX sessions_by_instance ON sessions (agent, instance, session);";
 
+// Version 3: the tables and indexes of SQLite's version 3 (see migrations.cpp).
+// run_id uses the "C" collation so that paging by it is bytewise, as in SQLite.
+constexpr std::string_view kSchemaV3 = R"sql(
+CREATE TABLE runs (
+  run_id TEXT COLLATE "C" PRIMARY KEY,
+  workflow_name TEXT NOT NULL,
+  status TEXT NOT NULL,
+  payload_json TEXT NOT NULL,
+  started_at_ms BIGINT NOT NULL,
+  ended_at_ms BIGINT NOT NULL DEFAULT 0,
+  is_error BOOLEAN NOT NULL DEFAULT FALSE,
+  result_json TEXT,
+  error_json TEXT,
+  owner_node TEXT NOT NULL,
+  owner_incarnation TEXT NOT NULL,
+  next_event_index BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX runs_newest ON runs (started_at_ms, run_id);
+CREATE INDEX runs_by_status ON runs (status, started_at_ms, run_id);
+CREATE INDEX runs_by_workflow ON runs (workflow_name, started_at_ms, run_id);
+CREATE INDEX runs_by_workflow_status ON runs (workflow_name, status, started_at_ms, run_id);
+CREATE INDEX runs_ended ON runs (ended_at_ms) WHERE status <> 'active';
+
+CREATE TABLE run_events (
+  run_id TEXT COLLATE "C" NOT NULL,
+  event_index BIGINT NOT NULL,
+  type TEXT NOT NULL,
+  timestamp_ms BIGINT NOT NULL,
+  data_json TEXT NOT NULL,
+  PRIMARY KEY (run_id, event_index)
+);
+
+CREATE INDEX submissions_settled ON submissions (settled_at_ms)
+  WHERE state IN ('completed', 'failed', 'aborted');
+CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at_ms);
+CREATE INDEX idempotency_keys_by_submission ON idempotency_keys (submission_id);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "sessions, submissions, history, idempotency keys, nodes", kSchemaV1},
     {2, "token usage of submissions, sessions by instance", kSchemaV2},
+    {3, "workflow runs and events, retention indexes", kSchemaV3},
 };
 
 // Any fixed key will do, as long as every sluice build uses the same one.

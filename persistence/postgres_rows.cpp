@@ -71,4 +71,22 @@ HistoryEntry read_entry(const pqxx::row& row) {
   return entry;
 }
 
+RunRecord read_run(const pqxx::row& row) {
+  RunRecord run;
+  run.run_id = text(row[0]);
+  run.workflow_name = text(row[1]);
+  const std::string status = text(row[2]);
+  run.status = parse_column(parse_run_status(status), status, "run status");
+  run.payload_json = text(row[3]);
+  run.started_at_ms = row[4].as<int64_t>();
+  run.ended_at_ms = row[5].as<int64_t>();
+  run.is_error = row[6].as<bool>();
+  run.result_json = optional_text(row[7]);
+  run.error_json = optional_text(row[8]);
+  run.owner_node = text(row[9]);
+  run.owner_incarnation = text(row[10]);
+  run.next_event_index = row[11].as<int64_t>();
+  return run;
+}
+
 }  // namespace sluice::persistence::postgres

@@ -10,5 +10,6 @@ namespace sluice::persistence::postgres {
 
 SubmissionRecord read_submission(const pqxx::row& row);
 HistoryEntry read_entry(const pqxx::row& row);
+RunRecord read_run(const pqxx::row& row);
 
 }  // namespace sluice::persistence::postgres

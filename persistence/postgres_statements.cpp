@@ -14,6 +14,16 @@ namespace {
   "result_json, error_json, last_owner, usage_json"
 #define SLUICE_PG_HISTORY_COLUMNS \
   "position, sequence, submission_id, type, status, timestamp_ms, payload"
+// Pairs with read_run.
+#define SLUICE_PG_RUN_COLUMNS                                                               \
+  "run_id, workflow_name, status, payload_json, started_at_ms, ended_at_ms, is_error, "    \
+  "result_json, error_json, owner_node, owner_incarnation, next_event_index"
+// $1 cursor started_at_ms, $2 cursor run_id, $3 limit; `filter` adds the
+// conditions on $4 (and $5). As in SQLite, each filter is the prefix of an index.
+#define SLUICE_PG_LIST_RUNS(filter)                                                         \
+  "SELECT " SLUICE_PG_RUN_COLUMNS " FROM runs WHERE " filter                                \
+  "(started_at_ms, run_id) < ($1::bigint, $2::text) "                                       \
+  "ORDER BY started_at_ms DESC, run_id DESC LIMIT $3"
 
 constexpr std::pair<const char*, const char*> kStatements[] = {
     // FOR NO KEY UPDATE: a concurrent claim of the same session waits for this
@@ -168,10 +178,79 @@ constexpr std::pair<const char*, const char*> kStatements[] = {
      "WHERE u.id = v.id AND u.session_key = v.session_key RETURNING 1) "
      "SELECT (SELECT count(*) FROM fenced), (SELECT count(*) FROM entry_patches), "
      "(SELECT count(*) FROM submission_patches)"},
+    {statements::kCreateRun,
+     "INSERT INTO runs (run_id, workflow_name, status, payload_json, started_at_ms, owner_node, "
+     "owner_incarnation) VALUES ($1, $2, 'active', $3, $4, $5, $6)"},
+    // The fence of a run's writes. UPDATE locks the row and, if another
+    // transaction changed it meanwhile, waits for that one and re-checks the
+    // condition on the row it left: of an owner appending and a coordinator
+    // ending the run at once, the later one sees the other's outcome (the run
+    // ended: nothing matches, FencedError; or the indexes moved on: it takes
+    // the next ones). An ending ($4 non-NULL) settles the run in the same
+    // statement; a NULL parameter leaves its column as it is.
+    {statements::kAdvanceRun,
+     "UPDATE runs SET next_event_index = next_event_index + $3, "
+     "status = COALESCE($4::text, status), is_error = COALESCE($5::boolean, is_error), "
+     "result_json = COALESCE($6::text, result_json), "
+     "error_json = COALESCE($7::text, error_json), "
+     "ended_at_ms = COALESCE($8::bigint, ended_at_ms) "
+     "WHERE run_id = $1 AND status = 'active' AND owner_incarnation = $2 "
+     "RETURNING next_event_index - $3"},
+    // $1 run id, $2 first index, then one array per column.
+    {statements::kInsertRunEvents,
+     "INSERT INTO run_events (run_id, event_index, type, timestamp_ms, data_json) "
+     "SELECT $1, $2 + e.ordinality - 1, e.type, e.timestamp_ms, e.data_json "
+     "FROM unnest($3::text[], $4::bigint[], $5::text[]) WITH ORDINALITY "
+     "AS e(type, timestamp_ms, data_json, ordinality)"},
+    {statements::kRunById, "SELECT " SLUICE_PG_RUN_COLUMNS " FROM runs WHERE run_id = $1"},
+    // $3 the wanted types, or NULL for all.
+    {statements::kReadRunEvents,
+     "SELECT event_index, type, timestamp_ms, data_json FROM run_events "
+     "WHERE run_id = $1 AND event_index > $2 "
+     "AND ($3::text[] IS NULL OR type = ANY($3::text[])) ORDER BY event_index LIMIT $4"},
+    {statements::kListRuns, SLUICE_PG_LIST_RUNS("")},
+    {statements::kListRunsByStatus, SLUICE_PG_LIST_RUNS("status = $4 AND ")},
+    {statements::kListRunsByWorkflow, SLUICE_PG_LIST_RUNS("workflow_name = $4 AND ")},
+    {statements::kListRunsByWorkflowStatus,
+     SLUICE_PG_LIST_RUNS("status = $4 AND workflow_name = $5 AND ")},
+    // $1 my node id, $2 my incarnation, $3 now (ms), $4 limit.
+    {statements::kInterruptedRuns,
+     "SELECT " SLUICE_PG_RUN_COLUMNS " FROM runs r LEFT JOIN nodes n ON n.node_id = r.owner_node "
+     "WHERE r.status = 'active' AND " SLUICE_SQL_RUN_OWNER_GONE("$1::text", "$2::text", "$3")
+     " ORDER BY r.started_at_ms, r.run_id LIMIT $4"},
+    // $1 session key, $2 through sequence; run under the fence's row lock. The
+    // parts share one snapshot, so the keys are found through submissions the
+    // same statement deletes.
+    {statements::kDeleteSessionData,
+     "WITH doomed AS (SELECT id FROM submissions WHERE session_key = $1 AND sequence <= $2), "
+     "keys AS (DELETE FROM idempotency_keys WHERE submission_id IN (SELECT id FROM doomed)), "
+     "entries AS (DELETE FROM history WHERE session_key = $1 AND sequence <= $2) "
+     "DELETE FROM submissions WHERE session_key = $1 AND sequence <= $2"},
+    // Nodes purge on their own schedules; one at a time is enough, and a node
+    // that finds another purging skips its pass rather than wait for it (or
+    // deadlock with it over the same rows). Held until commit; the key is
+    // "sluice" + 2 (migrations take + 1).
+    {statements::kTryPurgeLock, "SELECT pg_try_advisory_xact_lock(8317151707346042882)"},
+    // $1 cutoff (ms). One snapshot for every part: a run is deleted with the
+    // events it had when it ended (it gets none afterwards), and only what was
+    // already settled or ended when the statement began goes.
+    {statements::kPurge,
+     "WITH submissions_gone AS (DELETE FROM submissions "
+     "WHERE state IN ('completed', 'failed', 'aborted') AND settled_at_ms < $1 RETURNING id), "
+     "keys_gone AS (DELETE FROM idempotency_keys WHERE created_at_ms < $1 "
+     "OR submission_id IN (SELECT id FROM submissions_gone) RETURNING 1), "
+     "runs_gone AS (DELETE FROM runs WHERE status <> 'active' AND ended_at_ms < $1 "
+     "RETURNING run_id), "
+     "events_gone AS (DELETE FROM run_events e USING runs_gone g WHERE e.run_id = g.run_id "
+     "RETURNING 1) "
+     "SELECT (SELECT count(*) FROM submissions_gone), (SELECT count(*) FROM keys_gone), "
+     "(SELECT count(*) FROM runs_gone), (SELECT count(*) FROM events_gone)"},
 };
 
 #undef SLUICE_PG_SUBMISSION_COLUMNS
 #undef SLUICE_PG_HISTORY_COLUMNS
+#undef SLUICE_PG_RUN_COLUMNS
+#undef SLUICE_PG_LIST_RUNS
 
 }  // namespace
 

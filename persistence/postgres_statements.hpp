@@ -5,8 +5,10 @@
 // Postgres spelling ($n, IS DISTINCT FROM, sessions.epoch in ON CONFLICT) and
 // row locks: SQLite serialises writers with BEGIN IMMEDIATE, Postgres runs
 // writers concurrently, so a fence check locks the session row until commit.
-// kFlushBatch has no SQLite twin: it writes everything a batch transaction
-// (postgres_batch_transaction.hpp) queued, in one round trip.
+// Workflow runs and retention mirror sqlite_runs.cpp and sqlite_retention.cpp,
+// with several of SQLite's statements folded into one here (a round trip each
+// saved). kFlushBatch has no SQLite twin: it writes everything a batch
+// transaction (postgres_batch_transaction.hpp) queued, in one round trip.
 #include <pqxx/connection>
 
 namespace sluice::persistence::postgres {
@@ -38,6 +40,19 @@ inline constexpr const char* kListNodes = "list_nodes";
 inline constexpr const char* kNodeWorkloads = "node_workloads";
 inline constexpr const char* kInstanceSessions = "instance_sessions";
 inline constexpr const char* kFlushBatch = "flush_batch";
+inline constexpr const char* kCreateRun = "create_run";
+inline constexpr const char* kAdvanceRun = "advance_run";
+inline constexpr const char* kInsertRunEvents = "insert_run_events";
+inline constexpr const char* kRunById = "run_by_id";
+inline constexpr const char* kReadRunEvents = "read_run_events";
+inline constexpr const char* kListRuns = "list_runs";
+inline constexpr const char* kListRunsByStatus = "list_runs_by_status";
+inline constexpr const char* kListRunsByWorkflow = "list_runs_by_workflow";
+inline constexpr const char* kListRunsByWorkflowStatus = "list_runs_by_workflow_status";
+inline constexpr const char* kInterruptedRuns = "interrupted_runs";
+inline constexpr const char* kDeleteSessionData = "delete_session_data";
+inline constexpr const char* kTryPurgeLock = "try_purge_lock";
+inline constexpr const char* kPurge = "purge";
 }  // namespace statements
 
 // Declares every statement above on `connection` (libpqxx prepares each one on

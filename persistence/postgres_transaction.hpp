@@ -2,8 +2,9 @@
 // The statement-by-statement Postgres Transaction: one pqxx::work (BEGIN on
 // construction, ROLLBACK on destruction unless committed), with the executor's
 // per-job savepoints as plain SAVEPOINT statements. The methods are spread over
-// postgres_transaction.cpp (lifecycle), postgres_writes.cpp (fenced writes) and
-// postgres_reads.cpp (reads, nodes and leases), as for SQLite.
+// postgres_transaction.cpp (lifecycle), postgres_writes.cpp (fenced writes),
+// postgres_reads.cpp (reads, nodes and leases), postgres_runs.cpp (workflow
+// runs) and postgres_retention.cpp (deletion and retention), as for SQLite.
 //
 // Every operation costs its round trips, so batches normally run in a
 // BatchTransaction (postgres_batch_transaction.hpp), which sends this class
@@ -63,6 +64,21 @@ class PostgresTransaction final : public Transaction {
   std::vector<NodeWorkload> node_workloads() override;
   std::vector<InstanceSession> instance_sessions(const std::string& agent,
                                                  const std::string& instance) override;
+
+  void create_run(const RunRecord& run) override;
+  std::vector<int64_t> append_run_events(const std::string& run_id,
+                                         const std::string& owner_incarnation,
+                                         const std::vector<NewRunEvent>& events,
+                                         const std::optional<RunEnding>& ending) override;
+  std::optional<RunRecord> get_run(const std::string& run_id) override;
+  std::vector<StoredRunEvent> read_run_events(const std::string& run_id, int64_t after, int limit,
+                                              const std::vector<std::string>& types) override;
+  std::vector<RunRecord> list_runs(const RunFilter& filter) override;
+  std::vector<RunRecord> interrupted_runs(const NodeIdentity& me, int limit) override;
+
+  void delete_session_data(const SessionKey& key, const Fence& fence,
+                           int64_t through_sequence) override;
+  PurgeCounts purge_settled_before(int64_t cutoff_ms) override;
 
   // Runs a prepared statement (postgres_statements.hpp); a server or connection
   // error becomes a StorageFailure naming the statement.

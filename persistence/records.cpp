@@ -23,6 +23,11 @@ constexpr std::array<std::pair<EntryStatus, const char*>, 3> kStatuses{{
     {EntryStatus::partial, "partial"},
     {EntryStatus::interrupted, "interrupted"},
 }};
+constexpr std::array<std::pair<RunStatus, const char*>, 3> kRunStatuses{{
+    {RunStatus::active, "active"},
+    {RunStatus::completed, "completed"},
+    {RunStatus::errored, "errored"},
+}};
 
 template <class Enum, size_t N>
 const char* name_of(const std::array<std::pair<Enum, const char*>, N>& table, Enum value) {
@@ -52,6 +57,9 @@ const char* to_string(SubmissionKind kind) {
 const char* to_string(EntryStatus status) {
   return name_of(kStatuses, status);
 }
+const char* to_string(RunStatus status) {
+  return name_of(kRunStatuses, status);
+}
 
 std::optional<SubmissionState> parse_submission_state(const std::string& text) {
   return value_of(kStates, text);
@@ -61,6 +69,9 @@ std::optional<SubmissionKind> parse_submission_kind(const std::string& text) {
 }
 std::optional<EntryStatus> parse_entry_status(const std::string& text) {
   return value_of(kStatuses, text);
+}
+std::optional<RunStatus> parse_run_status(const std::string& text) {
+  return value_of(kRunStatuses, text);
 }
 
 }  // namespace sluice::persistence

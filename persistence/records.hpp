@@ -170,6 +170,76 @@ struct InstanceSession {
   std::string last_outcome;  // state of the latest settled submission, "" if none
 };
 
+// --- workflow runs ------------------------------------------------------------
+
+enum class RunStatus { active, completed, errored };
+const char* to_string(RunStatus status);
+std::optional<RunStatus> parse_run_status(const std::string& text);
+
+// One workflow run. The node running it owns it (owner_node + incarnation) and
+// is the only writer of its events until it ends; a run whose owner is gone is
+// ended by the coordinator of another live node (never replayed).
+struct RunRecord {
+  std::string run_id;  // workflow:<name>:<ULID>
+  std::string workflow_name;
+  RunStatus status = RunStatus::active;
+  std::string payload_json;  // JSON text of the payload ("null" when none)
+  int64_t started_at_ms = 0;
+  int64_t ended_at_ms = 0;  // 0 while active
+  bool is_error = false;
+  std::optional<std::string> result_json;  // JSON text, when completed
+  std::optional<std::string> error_json;   // JSON text of the public error, when errored
+  std::string owner_node;
+  std::string owner_incarnation;
+  int64_t next_event_index = 0;  // the index the next event gets (assigned by the store)
+};
+
+// An event to append; the store gives it the run's next index.
+struct NewRunEvent {
+  std::string type;
+  int64_t timestamp_ms = 0;
+  std::string data_json;  // the whole event object as JSON text, without eventIndex
+};
+
+struct StoredRunEvent {
+  int64_t event_index = 0;  // 0, 1, 2... within the run, never reused
+  std::string type;
+  int64_t timestamp_ms = 0;
+  std::string data_json;
+};
+
+// How a run ends: written with its last events, in the same transaction.
+struct RunEnding {
+  bool is_error = false;
+  std::optional<std::string> result_json;
+  std::optional<std::string> error_json;
+  int64_t ended_at_ms = 0;
+};
+
+// GET /admin/runs: newest first (started_at_ms desc, run_id desc); the cursor
+// is the (started_at_ms, run_id) of the last run of the previous page, so a
+// page is stable while new runs arrive.
+struct RunCursor {
+  int64_t started_at_ms = 0;
+  std::string run_id;
+};
+struct RunFilter {
+  std::optional<RunStatus> status;
+  std::optional<std::string> workflow_name;
+  std::optional<RunCursor> before;
+  int limit = 50;
+};
+
+// --- deletion and retention ---------------------------------------------------
+
+// What a retention pass removed.
+struct PurgeCounts {
+  int64_t submissions = 0;
+  int64_t idempotency_keys = 0;
+  int64_t runs = 0;
+  int64_t run_events = 0;
+};
+
 struct Page {
   int64_t after = 0;
   int limit = 100;

@@ -52,4 +52,22 @@ HistoryEntry read_entry(const Statement& row) {
   return entry;
 }
 
+RunRecord read_run(const Statement& row) {
+  RunRecord run;
+  run.run_id = row.text(0);
+  run.workflow_name = row.text(1);
+  const std::string status = row.text(2);
+  run.status = parse_column(parse_run_status(status), status, "run status");
+  run.payload_json = row.text(3);
+  run.started_at_ms = row.int64(4);
+  run.ended_at_ms = row.int64(5);
+  run.is_error = row.int64(6) != 0;
+  run.result_json = row.optional_text(7);
+  run.error_json = row.optional_text(8);
+  run.owner_node = row.text(9);
+  run.owner_incarnation = row.text(10);
+  run.next_event_index = row.int64(11);
+  return run;
+}
+
 }  // namespace sluice::persistence::sqlite

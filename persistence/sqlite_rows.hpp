@@ -10,5 +10,6 @@ namespace sluice::persistence::sqlite {
 
 SubmissionRecord read_submission(const Statement& row);
 HistoryEntry read_entry(const Statement& row);
+RunRecord read_run(const Statement& row);
 
 }  // namespace sluice::persistence::sqlite

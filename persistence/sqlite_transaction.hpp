@@ -3,7 +3,8 @@
 // taken up front, so a batch never fails half way on a lock upgrade), ROLLBACK
 // on destruction unless committed. The methods are spread over
 // sqlite_transaction.cpp (lifecycle), sqlite_writes.cpp (fenced writes),
-// sqlite_reads.cpp and sqlite_nodes.cpp.
+// sqlite_reads.cpp, sqlite_nodes.cpp, sqlite_runs.cpp (workflow runs) and
+// sqlite_retention.cpp (deleting session data, purging what is old).
 //
 // A method that throws may leave part of its writes in the transaction; the
 // executor's per-job savepoint is what takes them out again (a caller driving a
@@ -50,6 +51,21 @@ class SqliteTransaction final : public Transaction {
   std::vector<NodeWorkload> node_workloads() override;
   std::vector<InstanceSession> instance_sessions(const std::string& agent,
                                                  const std::string& instance) override;
+
+  void create_run(const RunRecord& run) override;
+  std::vector<int64_t> append_run_events(const std::string& run_id,
+                                         const std::string& owner_incarnation,
+                                         const std::vector<NewRunEvent>& events,
+                                         const std::optional<RunEnding>& ending) override;
+  std::optional<RunRecord> get_run(const std::string& run_id) override;
+  std::vector<StoredRunEvent> read_run_events(const std::string& run_id, int64_t after, int limit,
+                                              const std::vector<std::string>& types) override;
+  std::vector<RunRecord> list_runs(const RunFilter& filter) override;
+  std::vector<RunRecord> interrupted_runs(const NodeIdentity& me, int limit) override;
+
+  void delete_session_data(const SessionKey& key, const Fence& fence,
+                           int64_t through_sequence) override;
+  PurgeCounts purge_settled_before(int64_t cutoff_ms) override;
 
  private:
   // Throws FencedError unless the session row is owned under `fence`.

@@ -81,6 +81,37 @@ class Transaction {
   // The sessions of one agent instance, by name (at most 1000).
   virtual std::vector<InstanceSession> instance_sessions(const std::string& agent,
                                                          const std::string& instance) = 0;
+
+  // --- workflow runs ---------------------------------------------------------------
+  // Inserts an active run (its next_event_index is 0) owned by run.owner_*.
+  virtual void create_run(const RunRecord& run) = 0;
+  // Appends events with the run's next indexes (returned in order) and, with an
+  // ending, settles the run in the same transaction. Fenced on the owner: throws
+  // FencedError unless the run is active and owned by `owner_incarnation`.
+  virtual std::vector<int64_t> append_run_events(const std::string& run_id,
+                                                 const std::string& owner_incarnation,
+                                                 const std::vector<NewRunEvent>& events,
+                                                 const std::optional<RunEnding>& ending) = 0;
+  virtual std::optional<RunRecord> get_run(const std::string& run_id) = 0;
+  // event_index > after, in index order, at most limit; types empty = all.
+  virtual std::vector<StoredRunEvent> read_run_events(const std::string& run_id, int64_t after,
+                                                      int limit,
+                                                      const std::vector<std::string>& types) = 0;
+  virtual std::vector<RunRecord> list_runs(const RunFilter& filter) = 0;
+  // Active runs whose owner is gone: another incarnation of `me`, or a node
+  // whose lease expired or that has no membership row. Oldest first.
+  virtual std::vector<RunRecord> interrupted_runs(const NodeIdentity& me, int limit) = 0;
+
+  // --- deletion and retention ------------------------------------------------------
+  // Fenced. Deletes the session's submissions with sequence <= through_sequence,
+  // their history entries and the idempotency keys that name them. The session
+  // row (ownership, sequence counters) stays, so sequences are never reused.
+  virtual void delete_session_data(const SessionKey& key, const Fence& fence,
+                                   int64_t through_sequence) = 0;
+  // Removes submissions settled before cutoff_ms, idempotency keys created
+  // before it (or naming a removed submission), and runs ended before it with
+  // their events. History is kept.
+  virtual PurgeCounts purge_settled_before(int64_t cutoff_ms) = 0;
 };
 
 class Database {

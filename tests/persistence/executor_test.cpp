@@ -400,6 +400,21 @@ class ScriptedTransaction final : public Transaction {
   std::vector<InstanceSession> instance_sessions(const std::string&, const std::string&) override {
     unused();
   }
+  void create_run(const RunRecord&) override { unused(); }
+  std::vector<int64_t> append_run_events(const std::string&, const std::string&,
+                                         const std::vector<NewRunEvent>&,
+                                         const std::optional<RunEnding>&) override {
+    unused();
+  }
+  std::optional<RunRecord> get_run(const std::string&) override { unused(); }
+  std::vector<StoredRunEvent> read_run_events(const std::string&, int64_t, int,
+                                              const std::vector<std::string>&) override {
+    unused();
+  }
+  std::vector<RunRecord> list_runs(const RunFilter&) override { unused(); }
+  std::vector<RunRecord> interrupted_runs(const NodeIdentity&, int) override { unused(); }
+  void delete_session_data(const SessionKey&, const Fence&, int64_t) override { unused(); }
+  PurgeCounts purge_settled_before(int64_t) override { unused(); }
 
  private:
   [[noreturn]] static void unused() { throw std::logic_error("not part of this script"); }
