@@ -107,4 +107,16 @@ harness::ConversationItem conversation_item(const persistence::HistoryEntry& ent
   return item;
 }
 
+PublicError outcome_error(const persistence::SubmissionRecord& record) {
+  PublicError error =
+      record.error_json
+          ? PublicError::from_json(nlohmann::json::parse(*record.error_json, nullptr, false))
+          : make_error("submission_failed", "The submission failed.");
+  if (record.state == persistence::SubmissionState::aborted) error.type = "submission_aborted";
+  if (!error.meta.is_object()) error.meta = nlohmann::json::object();
+  error.meta["submissionId"] = record.id;
+  if (!error.meta.contains("reason")) error.meta["reason"] = persistence::to_string(record.state);
+  return error;
+}
+
 }  // namespace sluice::actors

@@ -17,6 +17,9 @@ inline constexpr const char* kReasonExceededTimeout = "exceeded_timeout";
 inline constexpr const char* kReasonProviderError = "provider_error";
 
 PublicError aborted_error(const std::string& submission_id);
+// The public error a client gets for a failed or aborted record (type
+// submission_aborted for an abort; meta.submissionId and meta.reason set).
+PublicError outcome_error(const persistence::SubmissionRecord& record);
 // type submission_failed, or provider_error when the model provider failed.
 PublicError failed_error(const std::string& submission_id, const std::string& reason,
                          const std::string& message, bool provider);

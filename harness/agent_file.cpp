@@ -35,20 +35,9 @@ void apply_instructions(const toml::node& value, AgentDefinition& agent) {
 }
 
 void apply_expose(const toml::node& value, AgentDefinition& agent) {
-  const auto* transports = value.as_array();
-  if (transports == nullptr) wrong_type("expose", kExposeExpectation, value);
-  for (const auto& transport : *transports) {
-    const auto* text = transport.as_string();
-    if (text == nullptr) wrong_type("expose", kExposeExpectation, transport);
-    if (text->get() == "http") {
-      agent.expose_http = true;
-    } else if (text->get() == "websocket") {
-      agent.expose_websocket = true;
-    } else {
-      throw TomlValueError("expose", "unknown transport \"" + text->get() + "\"; expected " +
-                                         std::string(kExposeExpectation));
-    }
-  }
+  const Transports transports = parse_expose(value);
+  agent.expose_http = transports.http;
+  agent.expose_websocket = transports.websocket;
 }
 
 void apply_model_options(const toml::node& value, AgentDefinition& agent) {
@@ -189,7 +178,9 @@ std::string read_text(const std::filesystem::path& file) {
   return text.str();
 }
 
-toml::table parse_toml(const std::filesystem::path& file) {
+}  // namespace
+
+toml::table parse_toml_file(const std::filesystem::path& file) {
   const std::string text = read_text(file);
   try {
     return toml::parse(text, file.string());
@@ -201,10 +192,27 @@ toml::table parse_toml(const std::filesystem::path& file) {
   }
 }
 
-}  // namespace
+Transports parse_expose(const toml::node& value) {
+  Transports result;
+  const auto* transports = value.as_array();
+  if (transports == nullptr) wrong_type("expose", kExposeExpectation, value);
+  for (const auto& transport : *transports) {
+    const auto* text = transport.as_string();
+    if (text == nullptr) wrong_type("expose", kExposeExpectation, transport);
+    if (text->get() == "http") {
+      result.http = true;
+    } else if (text->get() == "websocket") {
+      result.websocket = true;
+    } else {
+      throw TomlValueError("expose", "unknown transport \"" + text->get() + "\"; expected " +
+                                         std::string(kExposeExpectation));
+    }
+  }
+  return result;
+}
 
 AgentDefinition load_agent_file(const std::filesystem::path& file, const std::string& name) {
-  const toml::table table = parse_toml(file);
+  const toml::table table = parse_toml_file(file);
   AgentDefinition agent;
   agent.name = name;
   agent.source_file = file.string();
