@@ -57,4 +57,20 @@ struct AbortCommand {
   std::shared_ptr<AbortObserver> observer;
 };
 
+class DeleteObserver {
+ public:
+  virtual ~DeleteObserver() = default;
+  virtual void on_deleted() = 0;
+  virtual void on_failed(const PublicError& error) = 0;
+};
+
+// Aborts every unsettled submission of the session, then deletes what it
+// admitted before the command arrived: submissions, history, idempotency keys.
+struct DeleteCommand {
+  SessionKey key;
+  bool forwarded = false;
+  int64_t route_deadline_ms = 0;
+  std::shared_ptr<DeleteObserver> observer;
+};
+
 }  // namespace sluice::actors

@@ -7,11 +7,15 @@
 // change (and scans for orphans at once, since a member may just have died).
 // A lease that lapsed (the node was paused or cut off) is taken up again under
 // the same incarnation: whatever others claimed meanwhile is fenced against us.
+// With each scan it also ends the workflow runs whose node is gone (they are
+// never replayed), and with a retention set it purges old settled work.
 //
 // Messages: (shutdown_atom) -> stops the timers and replies once the node row
 // is removed.
 #include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -28,6 +32,14 @@ struct CoordinatorOptions {
   std::chrono::milliseconds reclaim_every{1000};  // orphan scan period
   int reclaim_batch = 500;                        // sessions handed over per scan
   bool cluster = false;                           // read and publish the membership
+  int interrupted_batch = 100;                    // lost nodes' runs ended per scan
+  // Settled submissions, idempotency keys and ended runs older than this are
+  // purged (history stays); zero keeps everything.
+  std::chrono::milliseconds retention{0};
+  std::chrono::milliseconds purge_every{3'600'000};  // with a retention: purge period
+  // A run of a lost node was ended here, its run_end at last_index, so this
+  // node's readers of it can finish. Called on a CAF thread: must not block.
+  std::function<void(const std::string& run_id, int64_t last_index)> on_run_ended;
 };
 
 // Shared with /readyz: true while the node holds its lease and storage answers.

@@ -24,6 +24,7 @@ namespace sluice::actors {
 
 using submit_atom = caf::atom_constant<caf::atom("submit")>;
 using abort_atom = caf::atom_constant<caf::atom("abort")>;
+using delete_atom = caf::atom_constant<caf::atom("delete")>;
 using ensure_atom = caf::atom_constant<caf::atom("ensure")>;
 using passivate_atom = caf::atom_constant<caf::atom("passivate")>;
 using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
@@ -34,6 +35,7 @@ using members_atom = caf::atom_constant<caf::atom("members")>;
 using handoff_atom = caf::atom_constant<caf::atom("handoff")>;
 using reroute_atom = caf::atom_constant<caf::atom("reroute")>;
 using scan_atom = caf::atom_constant<caf::atom("scan")>;
+using purge_atom = caf::atom_constant<caf::atom("purge")>;
 // Between nodes: (forward_atom, sealed envelope, reply-to actor) to a node's
 // gate, and (reply_atom, sealed envelope) back. Only strings and actor handles
 // cross the wire, so no message type needs registering on every node.
@@ -42,9 +44,11 @@ using reply_atom = caf::atom_constant<caf::atom("reply")>;
 
 using SubmitPtr = std::shared_ptr<const SubmitCommand>;
 using AbortPtr = std::shared_ptr<const AbortCommand>;
+using DeletePtr = std::shared_ptr<const DeleteCommand>;
 
 }  // namespace sluice::actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sluice::actors::SubmitPtr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sluice::actors::AbortPtr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sluice::actors::DeletePtr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sluice::actors::MembersPtr)

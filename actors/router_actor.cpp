@@ -42,8 +42,10 @@ class RouterActor : public caf::event_based_actor {
         [this](continue_atom, const Continuation& k) { (*k)(); },
         [this](submit_atom, const SubmitPtr& command) { route(command); },
         [this](abort_atom, const AbortPtr& command) { route(command); },
+        [this](delete_atom, const DeletePtr& command) { route(command); },
         [this](reroute_atom, const SubmitPtr& command) { route(unpinned(command)); },
         [this](reroute_atom, const AbortPtr& command) { route(unpinned(command)); },
+        [this](reroute_atom, const DeletePtr& command) { route(unpinned(command)); },
         [this](ensure_atom, const SessionKey& key) {
           if (stopping_ || remote_owner(key, false)) return;  // the owner's own scan finds it
           deliver(key, [this, key] { send(this, ensure_atom::value, key); }, ensure_atom::value);
@@ -91,9 +93,11 @@ class RouterActor : public caf::event_based_actor {
 
   static submit_atom atom_of(const SubmitCommand&) { return submit_atom::value; }
   static abort_atom atom_of(const AbortCommand&) { return abort_atom::value; }
+  static delete_atom atom_of(const DeleteCommand&) { return delete_atom::value; }
 
   void reject(const SubmitPtr& command) { command->observer->on_rejected(shutting_down()); }
   void reject(const AbortPtr& command) { command->observer->on_failed(shutting_down()); }
+  void reject(const DeletePtr& command) { command->observer->on_failed(shutting_down()); }
 
   // The member that owns `key` when that is another node; nullptr when it is
   // this one (or this node runs alone, or the command already crossed nodes).

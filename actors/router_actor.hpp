@@ -7,12 +7,13 @@
 // ones passivate, hands sessions that now belong elsewhere over at a turn
 // boundary (parking their commands meanwhile), and stops them all at shutdown.
 //
-// Messages: (submit_atom, SubmitPtr), (abort_atom, AbortPtr), (reroute_atom,
-// SubmitPtr|AbortPtr) -> a command a leaving session gave back, (ensure_atom,
-// SessionKey) -> spawns a session with unsettled work if it is ours,
-// (members_atom, MembersPtr), (passivate_atom, SessionKey, uint64_t received)
-// -> bool, (count_atom) -> size_t live sessions, (shutdown_atom) -> replies
-// once every session actor has released its work.
+// Messages: (submit_atom, SubmitPtr), (abort_atom, AbortPtr), (delete_atom,
+// DeletePtr), (reroute_atom, SubmitPtr|AbortPtr|DeletePtr) -> a command a
+// leaving session gave back, (ensure_atom, SessionKey) -> spawns a session
+// with unsettled work if it is ours, (members_atom, MembersPtr),
+// (passivate_atom, SessionKey, uint64_t received) -> bool, (count_atom) ->
+// size_t live sessions, (shutdown_atom) -> replies once every session actor
+// has released its work.
 #include <caf/fwd.hpp>
 #include <caf/actor.hpp>
 
@@ -20,8 +21,9 @@
 
 namespace sluice::actors {
 
-// forwarder: receives (submit_atom, SubmitPtr, node id, advertise) and
-// (abort_atom, AbortPtr, node id, advertise); null on a single node.
+// forwarder: receives (submit_atom, SubmitPtr, node id, advertise),
+// (abort_atom, AbortPtr, ...) and (delete_atom, DeletePtr, ...); null on a
+// single node.
 caf::actor spawn_router(caf::actor_system& system, SessionContextPtr context,
                         caf::actor forwarder = {});
 

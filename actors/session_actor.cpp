@@ -132,6 +132,10 @@ class SessionActor : public caf::event_based_actor {
           ++received_;
           on_abort(command);
         },
+        [this](delete_atom, const DeletePtr& command) {
+          ++received_;
+          on_delete(command);
+        },
         [this](ensure_atom) {
           ++received_;
           maybe_idle();
@@ -428,6 +432,7 @@ class SessionActor : public caf::event_based_actor {
       return;
     }
     fence_ = {context_->node.node_id, claim.epoch};
+    last_sequence_ = claim.next_sequence - 1;
     history_ = std::move(std::get<Rehydration>(result).history);
     RecoveryPlan plan = plan_recovery(claim, limits_, now_ms());
     const auto adopted = static_cast<int64_t>(plan.queue.size() + plan.settled.size());
@@ -566,6 +571,7 @@ class SessionActor : public caf::event_based_actor {
         const double seconds = static_cast<double>(steady_now_ns() - command->received_at_ns) / 1e9;
         context_->metrics->admitted(command->kind == SubmissionKind::dispatch, seconds);
         context_->metrics->queue_depth_add(1);
+        last_sequence_ = std::max(last_sequence_, admit.record.sequence);
         observer.on_admitted(admit.record, false);
         if (observer.wants_outcome()) waiters_[admit.record.id].push_back(command->observer);
         queue_.push_back({std::move(admit.record), true});
@@ -597,6 +603,7 @@ class SessionActor : public caf::event_based_actor {
 
   // Moves the next queued submission into running_, as part of `t`.
   void add_start(Transition& t) {
+    take_current_agent();
     QueuedSubmission item = std::move(queue_.front());
     queue_.pop_front();
     SubmissionRecord& record = item.record;
@@ -630,8 +637,23 @@ class SessionActor : public caf::event_based_actor {
     running_->item = std::move(item);
   }
 
+  // A reload (sluice dev) replaces agent definitions; each submission runs
+  // with the one current when it starts.
+  void take_current_agent() {
+    auto current = context_->agent(key_.agent);
+    if (current == agent_) return;
+    agent_ = std::move(current);
+    limits_ = agent_ ? agent_->limits : context_->limits;
+    tools_.reset();
+  }
+
   void commit(Transition t) {
-    if (phase_ == Phase::ready && !running_ && !queue_.empty()) add_start(t);
+    // While a delete waits, nothing starts: the next turn must not see the
+    // conversation that is about to go.
+    if (phase_ == Phase::ready && !running_ && !queue_.empty() && deletes_.empty() &&
+        deleting_.empty()) {
+      add_start(t);
+    }
     if (t.empty()) return;
     ++inflight_;
     auto shared = std::make_shared<Transition>(std::move(t));
@@ -676,6 +698,7 @@ class SessionActor : public caf::event_based_actor {
     } else if (!running_) {
       commit({});
     }
+    maybe_delete();
     maybe_finish_shutdown();
     maybe_idle();
   }
@@ -825,10 +848,28 @@ class SessionActor : public caf::event_based_actor {
       deferred_.push_back([this, command] { on_abort(command); });
       return;
     }
-    std::vector<std::string> ids;
     Transition t;
+    const std::vector<std::string> ids = abort_unsettled(command->submission_id, t);
+    auto observer = command->observer;
+    t.after_commit = [observer, ids](const StorageError* error) {
+      if (error) {
+        observer->on_failed(unavailable("Storage is unavailable; nothing was aborted."));
+      } else {
+        observer->on_aborted(ids);
+      }
+    };
+    commit(std::move(t));
+  }
+
+  // Adds to `t` the abort of the named unsettled submission, or of all of them:
+  // queued ones settle at once, as does a running one whose start is committed
+  // (its turn is cancelled); one whose start is still being committed gets a
+  // durable intent and settles once started. Returns the ids it aborts.
+  std::vector<std::string> abort_unsettled(const std::optional<std::string>& submission_id,
+                                           Transition& t) {
+    std::vector<std::string> ids;
     const auto wanted = [&](const SubmissionRecord& record) {
-      return !command->submission_id || *command->submission_id == record.id;
+      return !submission_id || *submission_id == record.id;
     };
     for (auto it = queue_.begin(); it != queue_.end();) {
       if (wanted(it->record)) {
@@ -855,21 +896,98 @@ class SessionActor : public caf::event_based_actor {
         running_.reset();
       }
     }
-    auto observer = command->observer;
-    t.after_commit = [observer, ids](const StorageError* error) {
-      if (error) {
-        observer->on_failed(unavailable("Storage is unavailable; nothing was aborted."));
-      } else {
-        observer->on_aborted(ids);
-      }
-    };
+    return ids;
+  }
+
+  // --- delete --------------------------------------------------------------------------
+  // Aborts everything unsettled, waits until nothing runs and every write is
+  // committed, then deletes what was admitted before the command arrived.
+  // Inputs admitted meanwhile stay queued (nothing starts while a delete
+  // waits) and run afterwards over the emptied conversation.
+  void on_delete(const DeletePtr& command) {
+    if (bounce_ && phase_ == Phase::stopping) {
+      send(router_, reroute_atom::value, command);
+      return;
+    }
+    if (failed_) {
+      command->observer->on_failed(unavailable("The session is unavailable; retry the delete."));
+      return;
+    }
+    if (phase_ == Phase::claiming) {
+      deferred_.push_back([this, command] { on_delete(command); });
+      return;
+    }
+    if (phase_ == Phase::stopping) {
+      command->observer->on_failed(stopping_error());
+      return;
+    }
+    deletes_.push_back({command, last_sequence_});
+    Transition t;
+    abort_unsettled(std::nullopt, t);
     commit(std::move(t));
+    maybe_delete();
+  }
+
+  void maybe_delete() {
+    if (deletes_.empty() || !deleting_.empty() || running_ || inflight_ > 0 || releasing_ ||
+        failed_) {
+      return;
+    }
+    // Every waiting delete goes at once: the last one reaches furthest.
+    const int64_t through = deletes_.back().through;
+    deleting_ = std::move(deletes_);
+    deletes_.clear();
+    auto self = handle();
+    context_->storage->submit<bool>(
+        [key = key_, fence = fence_, through](Transaction& txn) {
+          txn.delete_session_data(key, fence, through);
+          return true;
+        },
+        [self, this, through](StorageResult<bool> result) {
+          continue_in(self, [this, through, result = std::move(result)] {
+            on_deleted(through, result);
+          });
+        });
+  }
+
+  void on_deleted(int64_t through, const StorageResult<bool>& result) {
+    if (deleting_.empty()) return;  // answered already: the actor is leaving
+    auto done = std::move(deleting_);
+    deleting_.clear();
+    if (auto* error = std::get_if<StorageError>(&result)) {
+      spdlog::error("session {}: delete failed: {}", key_.str(), error->message);
+      for (const auto& pending : done) {
+        pending.command->observer->on_failed(
+            unavailable("Storage is unavailable; nothing was deleted."));
+      }
+      if (error->kind == StorageError::Kind::fenced) {
+        lost_ownership();
+        return;
+      }
+    } else {
+      std::erase_if(history_, [through](const persistence::HistoryEntry& entry) {
+        return entry.sequence <= through;
+      });
+      spdlog::info("session {}: deleted its data through sequence {}", key_.str(), through);
+      for (const auto& pending : done) pending.command->observer->on_deleted();
+    }
+    maybe_delete();
+    commit({});
+    maybe_finish_shutdown();
+    maybe_idle();
+  }
+
+  void fail_deletes(const PublicError& error) {
+    for (auto* list : {&deletes_, &deleting_}) {
+      for (const auto& pending : *list) pending.command->observer->on_failed(error);
+      list->clear();
+    }
   }
 
   // --- leaving memory ----------------------------------------------------------------
   bool idle() const {
     return phase_ == Phase::ready && !running_ && queue_.empty() && pending_admits_ == 0 &&
-           inflight_ == 0 && waiters_.empty();
+           inflight_ == 0 && waiters_.empty() && deletes_.empty() && deleting_.empty();
   }
 
   void maybe_idle() {
@@ -926,7 +1044,7 @@ class SessionActor : public caf::event_based_actor {
 
   void maybe_finish_shutdown() {
     if (phase_ != Phase::stopping || releasing_ || running_ || inflight_ > 0 ||
-        pending_admits_ > 0) {
+        pending_admits_ > 0 || !deletes_.empty() || !deleting_.empty()) {
       return;
     }
     releasing_ = true;
@@ -972,6 +1090,7 @@ class SessionActor : public caf::event_based_actor {
   // actor has seen every command it was sent.
   void leave() {
     phase_ = Phase::stopping;
+    fail_deletes(unavailable("The session moved to another owner; retry the delete."));
     const int64_t deadline = now_ms() + limits_.submission_timeout_ms;
     for (auto& [id, observers] : waiters_) {
       persistence::SubmissionRecord record;
@@ -1009,6 +1128,7 @@ class SessionActor : public caf::event_based_actor {
     }
     waiters_.clear();
     failed_ = true;
+    fail_deletes(unavailable("The session is unavailable; retry the delete."));
     auto deferred = std::move(deferred_);
     deferred_.clear();
     phase_ = Phase::stopping;
@@ -1023,8 +1143,8 @@ class SessionActor : public caf::event_based_actor {
 
   SessionKey key_;
   SessionContextPtr context_;
-  const AgentRuntime* agent_;
-  const SessionLimits& limits_;  // the agent's, or the node's when the agent is gone
+  std::shared_ptr<const AgentRuntime> agent_;
+  SessionLimits limits_;  // the agent's, or the node's when the agent is gone
   caf::actor router_;
   Phase phase_ = Phase::claiming;
   persistence::Fence fence_;
@@ -1034,6 +1154,13 @@ class SessionActor : public caf::event_based_actor {
   std::optional<Running> running_;
   std::unordered_map<std::string, std::vector<std::shared_ptr<SubmissionObserver>>> waiters_;
   std::vector<std::function<void()>> deferred_;
+  struct PendingDelete {
+    DeletePtr command;
+    int64_t through = 0;  // the highest sequence admitted when it arrived
+  };
+  std::vector<PendingDelete> deletes_;   // waiting for nothing to run
+  std::vector<PendingDelete> deleting_;  // its storage job is running
+  int64_t last_sequence_ = 0;            // the highest sequence admitted so far
   size_t pending_admits_ = 0;
   int inflight_ = 0;
   uint64_t turn_counter_ = 0;

@@ -1,6 +1,7 @@
 #pragma once
 // What every session actor of a node shares: storage, the agents, the limits.
-// Built once at start-up and immutable afterwards.
+// Built once at start-up; only the agent table is replaced afterwards, as a
+// whole, when `sluice dev` reloads the project.
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -8,6 +9,7 @@
 #include <string>
 
 #include "core/metrics.hpp"
+#include "core/replaceable.hpp"
 #include "harness/agent_definition.hpp"
 #include "harness/model.hpp"
 #include "harness/tool_box.hpp"
@@ -45,17 +47,24 @@ inline SessionLimits limits_for(const harness::AgentDefinition& agent, SessionLi
   return limits;
 }
 
+using AgentTable = std::map<std::string, std::shared_ptr<const AgentRuntime>>;
+
+// The agents of the node. A session actor takes its agent when a submission
+// starts and keeps it for that submission, so a reload applies from the next.
+using AgentDirectory = Replaceable<AgentTable>;
+
 struct SessionContext {
   persistence::StorageExecutor* storage = nullptr;
   persistence::NodeIdentity node;
-  std::map<std::string, AgentRuntime> agents;
+  std::shared_ptr<AgentDirectory> agents = std::make_shared<AgentDirectory>();
   SessionLimits limits;
   Metrics* metrics = nullptr;
   harness::ToolRunner* tool_runner = nullptr;
 
-  const AgentRuntime* agent(const std::string& name) const {
-    auto it = agents.find(name);
-    return it == agents.end() ? nullptr : &it->second;
+  std::shared_ptr<const AgentRuntime> agent(const std::string& name) const {
+    const auto table = agents->current();
+    auto it = table->find(name);
+    return it == table->end() ? nullptr : it->second;
   }
 };
 

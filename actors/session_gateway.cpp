@@ -24,4 +24,9 @@ void SessionGateway::abort(AbortCommand command) const {
                  AbortPtr(std::make_shared<const AbortCommand>(std::move(command))));
 }
 
+void SessionGateway::remove(DeleteCommand command) const {
+  caf::anon_send(impl_->router, delete_atom::value,
+                 DeletePtr(std::make_shared<const DeleteCommand>(std::move(command))));
+}
+
 }  // namespace sluice::actors

@@ -21,6 +21,7 @@ class SessionGateway {
 
   void submit(SubmitCommand command) const;
   void abort(AbortCommand command) const;
+  void remove(DeleteCommand command) const;  // DELETE of a session's data
 
  private:
   struct Impl;

@@ -56,6 +56,17 @@ class Forwarder : public caf::event_based_actor {
             }
           });
         },
+        [this](actors::delete_atom, const actors::DeletePtr& command, const std::string& node_id,
+               const std::string& advertise) {
+          auto router = caf::actor_cast<caf::actor>(current_sender());
+          with_peer(node_id, advertise, [this, command, node_id, router](const caf::actor* gate) {
+            if (gate) {
+              spawn_delete_relay(system(), *gate, router, command, options_);
+            } else if (!retry_later(router, command)) {
+              command->observer->on_failed(peer_unreachable(node_id));
+            }
+          });
+        },
     };
   }
 

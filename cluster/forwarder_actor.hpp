@@ -6,7 +6,8 @@
 // forgotten and reconnected on the next command.
 //
 // Messages: (submit_atom, SubmitPtr, node id, advertise "host:port"),
-// (abort_atom, AbortPtr, node id, advertise).
+// (abort_atom, AbortPtr, node id, advertise), (delete_atom, DeletePtr, node
+// id, advertise).
 #include <caf/fwd.hpp>
 
 #include "cluster/relay_actor.hpp"

@@ -64,6 +64,18 @@ class RemoteAbortObserver : public actors::AbortObserver {
   Answer answer_;
 };
 
+class RemoteDeleteObserver : public actors::DeleteObserver {
+ public:
+  explicit RemoteDeleteObserver(Answer answer) : answer_(std::move(answer)) {}
+  void on_deleted() override { answer_({{"op", "deleted"}}); }
+  void on_failed(const PublicError& error) override {
+    answer_({{"op", "delete_failed"}, {"error", error.to_json()}});
+  }
+
+ private:
+  Answer answer_;
+};
+
 caf::behavior gate(caf::event_based_actor* self, caf::actor router,
                    std::shared_ptr<const Sealer> sealer) {
   return {
@@ -94,6 +106,12 @@ caf::behavior gate(caf::event_based_actor* self, caf::actor router,
             command.observer = std::make_shared<RemoteAbortObserver>(answer);
             self->send(router, actors::abort_atom::value,
                        actors::AbortPtr(std::make_shared<const actors::AbortCommand>(
+                           std::move(command))));
+          } else if (op == "delete") {
+            actors::DeleteCommand command = delete_from_wire(*request);
+            command.observer = std::make_shared<RemoteDeleteObserver>(answer);
+            self->send(router, actors::delete_atom::value,
+                       actors::DeletePtr(std::make_shared<const actors::DeleteCommand>(
                            std::move(command))));
           } else {
             throw std::runtime_error("unknown op " + op);

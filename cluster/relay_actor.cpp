@@ -155,32 +155,22 @@ class SubmitRelay final : public Relay {
   persistence::SubmissionRecord record_;
 };
 
-class AbortRelay final : public Relay {
+// Abort and delete: one answer; when the owner is lost they are routed again,
+// since doing either twice is harmless (the second finds nothing left to do).
+template <class CommandPtr>
+class RepeatableRelay : public Relay {
  public:
-  AbortRelay(caf::actor_config& config, caf::actor gate, caf::actor router,
-             actors::AbortPtr command, RelayOptions options)
+  RepeatableRelay(caf::actor_config& config, caf::actor gate, caf::actor router,
+                  CommandPtr command, RelayOptions options)
       : Relay(config, std::move(gate), std::move(router), std::move(options)),
         command_(std::move(command)) {}
 
- private:
-  nlohmann::json request() const override { return abort_to_wire(*command_); }
-
-  void on_answer(const nlohmann::json& answer) override {
-    const std::string op = answer.at("op").get<std::string>();
-    if (op == "aborted") {
-      command_->observer->on_aborted(answer.at("ids").get<std::vector<std::string>>());
-    } else {
-      command_->observer->on_failed(PublicError::from_json(answer.at("error")));
-    }
-    done();
-  }
-
+ protected:
   void fail(const PublicError& error) override {
     command_->observer->on_failed(error);
     done();
   }
 
-  // Aborting twice is harmless: the second finds nothing left to abort.
   void on_owner_lost() override {
     if (route_again(command_)) {
       done();
@@ -189,7 +179,42 @@ class AbortRelay final : public Relay {
     }
   }
 
-  actors::AbortPtr command_;
+  CommandPtr command_;
+};
+
+class AbortRelay final : public RepeatableRelay<actors::AbortPtr> {
+ public:
+  using RepeatableRelay::RepeatableRelay;
+
+ private:
+  nlohmann::json request() const override { return abort_to_wire(*command_); }
+
+  void on_answer(const nlohmann::json& answer) override {
+    if (answer.at("op").get<std::string>() == "aborted") {
+      command_->observer->on_aborted(answer.at("ids").get<std::vector<std::string>>());
+    } else {
+      command_->observer->on_failed(PublicError::from_json(answer.at("error")));
+    }
+    done();
+  }
+};
+
+class DeleteRelay final : public RepeatableRelay<actors::DeletePtr> {
+ public:
+  using RepeatableRelay::RepeatableRelay;
+
+ private:
+  nlohmann::json request() const override { return delete_to_wire(*command_); }
+
+  // "delete_failed", or "rejected" from a node that does not know the op.
+  void on_answer(const nlohmann::json& answer) override {
+    if (answer.at("op").get<std::string>() == "deleted") {
+      command_->observer->on_deleted();
+    } else {
+      command_->observer->on_failed(PublicError::from_json(answer.at("error")));
+    }
+    done();
+  }
 };
 
 }  // namespace
@@ -202,6 +227,11 @@ void spawn_submit_relay(caf::actor_system& system, caf::actor gate, caf::actor r
 void spawn_abort_relay(caf::actor_system& system, caf::actor gate, caf::actor router,
                        actors::AbortPtr command, const RelayOptions& options) {
   system.spawn<AbortRelay>(std::move(gate), std::move(router), std::move(command), options);
+}
+
+void spawn_delete_relay(caf::actor_system& system, caf::actor gate, caf::actor router,
+                        actors::DeletePtr command, const RelayOptions& options) {
+  system.spawn<DeleteRelay>(std::move(gate), std::move(router), std::move(command), options);
 }
 
 }  // namespace sluice::cluster

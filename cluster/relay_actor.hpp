@@ -32,5 +32,8 @@ void spawn_submit_relay(caf::actor_system& system, caf::actor gate, caf::actor r
 void spawn_abort_relay(caf::actor_system& system, caf::actor gate, caf::actor router,
                        std::shared_ptr<const actors::AbortCommand> command,
                        const RelayOptions& options);
+void spawn_delete_relay(caf::actor_system& system, caf::actor gate, caf::actor router,
+                        std::shared_ptr<const actors::DeleteCommand> command,
+                        const RelayOptions& options);
 
 }  // namespace sluice::cluster

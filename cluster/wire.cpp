@@ -142,4 +142,15 @@ actors::AbortCommand abort_from_wire(const nlohmann::json& w) {
   return c;
 }
 
+nlohmann::json delete_to_wire(const actors::DeleteCommand& c) {
+  return {{"op", "delete"}, {"key", key_to_wire(c.key)}};
+}
+
+actors::DeleteCommand delete_from_wire(const nlohmann::json& w) {
+  actors::DeleteCommand c;
+  c.key = key_from_wire(w.at("key"));
+  c.forwarded = true;
+  return c;
+}
+
 }  // namespace sluice::cluster

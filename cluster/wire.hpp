@@ -28,11 +28,14 @@ class Sealer {
 nlohmann::json record_to_wire(const persistence::SubmissionRecord& record);
 persistence::SubmissionRecord record_from_wire(const nlohmann::json& wire);
 
-// Requests: {"op":"submit",...} and {"op":"abort",...}. The observer is not
+// Requests: {"op":"submit",...}, {"op":"abort",...} and {"op":"delete",...}
+// (a node that does not know an op answers "rejected"). The observer is not
 // part of the wire form: the receiving gate supplies one that answers back.
 nlohmann::json submit_to_wire(const actors::SubmitCommand& command);
 actors::SubmitCommand submit_from_wire(const nlohmann::json& wire);
 nlohmann::json abort_to_wire(const actors::AbortCommand& command);
 actors::AbortCommand abort_from_wire(const nlohmann::json& wire);
+nlohmann::json delete_to_wire(const actors::DeleteCommand& command);
+actors::DeleteCommand delete_from_wire(const nlohmann::json& wire);
 
 }  // namespace sluice::cluster

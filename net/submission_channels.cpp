@@ -3,6 +3,7 @@
 #include <atomic>
 #include <mutex>
 
+#include "actors/outcomes.hpp"
 #include "net/record_json.hpp"
 #include "net/responses.hpp"
 
@@ -19,18 +20,7 @@ PublicError dropped_error() {
                     "Retry, or look the submission up by its id.");
 }
 
-// The public error a settled, unsuccessful submission answers with.
-PublicError outcome_error(const SubmissionRecord& record) {
-  PublicError error =
-      record.error_json
-          ? PublicError::from_json(nlohmann::json::parse(*record.error_json, nullptr, false))
-          : make_error("submission_failed", "The submission failed.");
-  if (record.state == SubmissionState::aborted) error.type = "submission_aborted";
-  if (!error.meta.is_object()) error.meta = nlohmann::json::object();
-  error.meta["submissionId"] = record.id;
-  if (!error.meta.contains("reason")) error.meta["reason"] = persistence::to_string(record.state);
-  return error;
-}
+using actors::outcome_error;
 
 class PromptChannel : public actors::SubmissionObserver {
  public:
@@ -134,51 +124,49 @@ class PromptChannel : public actors::SubmissionObserver {
   std::string instance_id_;
 };
 
-class DispatchChannel : public actors::SubmissionObserver {
- public:
-  explicit DispatchChannel(std::shared_ptr<Responder> responder)
-      : responder_(std::move(responder)) {}
-  ~DispatchChannel() override {
-    if (!answered_.exchange(true)) responder_->respond(error_response(dropped_error()));
+// Answers its request once; a request dropped unanswered (its actor went
+// away) answers 503.
+class OneAnswer {
+ protected:
+  explicit OneAnswer(std::shared_ptr<Responder> responder) : responder_(std::move(responder)) {}
+  ~OneAnswer() { answer(error_response(dropped_error())); }
+  void answer(HttpResponse response) {
+    if (!answered_.exchange(true)) responder_->respond(std::move(response));
   }
-
-  void on_admitted(const SubmissionRecord& record, bool) override {
-    if (answered_.exchange(true)) return;
-    responder_->respond(
-        json_response(202, dispatch_receipt_json(record), {{kSubmissionHeader, record.id}}));
-  }
-  void on_rejected(const PublicError& error) override {
-    if (answered_.exchange(true)) return;
-    responder_->respond(error_response(error));
-  }
-  void on_event(const nlohmann::json&) override {}
-  void on_settled(const SubmissionRecord&) override {}
-  bool wants_outcome() const override { return false; }
-  bool wants_events() const override { return false; }
 
  private:
   std::shared_ptr<Responder> responder_;
   std::atomic<bool> answered_{false};
 };
 
-class AbortChannel : public actors::AbortObserver {
+class DispatchChannel : public actors::SubmissionObserver, private OneAnswer {
  public:
-  explicit AbortChannel(std::shared_ptr<Responder> responder) : responder_(std::move(responder)) {}
-  ~AbortChannel() override {
-    if (!answered_.exchange(true)) responder_->respond(error_response(dropped_error()));
-  }
-  void on_aborted(const std::vector<std::string>& ids) override {
-    if (answered_.exchange(true)) return;
-    responder_->respond(json_response(202, {{"aborted", ids}}));
-  }
-  void on_failed(const PublicError& error) override {
-    if (answered_.exchange(true)) return;
-    responder_->respond(error_response(error));
-  }
+  explicit DispatchChannel(std::shared_ptr<Responder> responder) : OneAnswer(std::move(responder)) {}
 
- private:
-  std::shared_ptr<Responder> responder_;
-  std::atomic<bool> answered_{false};
+  void on_admitted(const SubmissionRecord& record, bool) override {
+    answer(json_response(202, dispatch_receipt_json(record), {{kSubmissionHeader, record.id}}));
+  }
+  void on_rejected(const PublicError& error) override { answer(error_response(error)); }
+  void on_event(const nlohmann::json&) override {}
+  void on_settled(const SubmissionRecord&) override {}
+  bool wants_outcome() const override { return false; }
+  bool wants_events() const override { return false; }
+};
+
+class AbortChannel : public actors::AbortObserver, private OneAnswer {
+ public:
+  explicit AbortChannel(std::shared_ptr<Responder> responder) : OneAnswer(std::move(responder)) {}
+  void on_aborted(const std::vector<std::string>& ids) override {
+    answer(json_response(202, {{"aborted", ids}}));
+  }
+  void on_failed(const PublicError& error) override { answer(error_response(error)); }
+};
+
+class DeleteChannel : public actors::DeleteObserver, private OneAnswer {
+ public:
+  explicit DeleteChannel(std::shared_ptr<Responder> responder) : OneAnswer(std::move(responder)) {}
+  void on_deleted() override { answer(json_response(202, {{"deleted", true}})); }
+  void on_failed(const PublicError& error) override { answer(error_response(error)); }
 };
 
 }  // namespace
@@ -195,6 +183,10 @@ std::shared_ptr<actors::SubmissionObserver> make_dispatch_channel(
 
 std::shared_ptr<actors::AbortObserver> make_abort_channel(std::shared_ptr<Responder> responder) {
   return std::make_shared<AbortChannel>(std::move(responder));
+}
+
+std::shared_ptr<actors::DeleteObserver> make_delete_channel(std::shared_ptr<Responder> responder) {
+  return std::make_shared<DeleteChannel>(std::move(responder));
 }
 
 }  // namespace sluice::net

@@ -21,5 +21,7 @@ std::shared_ptr<actors::SubmissionObserver> make_dispatch_channel(
     std::shared_ptr<Responder> responder);
 // POST /agents/:name/:id/abort
 std::shared_ptr<actors::AbortObserver> make_abort_channel(std::shared_ptr<Responder> responder);
+// DELETE /agents/:name/:id
+std::shared_ptr<actors::DeleteObserver> make_delete_channel(std::shared_ptr<Responder> responder);
 
 }  // namespace sluice::net

@@ -81,3 +81,14 @@ TEST_CASE("records and commands survive the wire form", "[cluster][wire]") {
   CHECK_FALSE(abort_back.submission_id);
   CHECK(abort_back.forwarded);
 }
+
+TEST_CASE("a delete survives the wire form and is marked forwarded", "[cluster][wire]") {
+  actors::DeleteCommand command;
+  command.key = {"agent", "inst", "sess"};
+  const nlohmann::json wire = delete_to_wire(command);
+  CHECK(wire["op"] == "delete");
+  const actors::DeleteCommand back = delete_from_wire(wire);
+  CHECK(back.key == command.key);
+  CHECK(back.forwarded);
+  CHECK_THROWS(delete_from_wire({{"op", "delete"}}));
+}
