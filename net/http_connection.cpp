@@ -12,6 +12,8 @@
 
 #include "net/http_wire.hpp"
 #include "net/responses.hpp"
+#include "net/websocket_handshake.hpp"
+#include "net/websocket_session.hpp"
 
 namespace sluice::net {
 namespace asio = boost::asio;
@@ -80,6 +82,12 @@ class ConnectionResponder final : public Responder {
   }
   void close_stream() override {
     post([serial = serial_](Connection& c) { c.close_stream(serial); });
+  }
+  void upgrade_to_websocket(HttpRequest request, WebSocketUpgrade upgrade) override {
+    post([serial = serial_, request = std::move(request),
+          upgrade = std::move(upgrade)](Connection& c) mutable {
+      c.upgrade_to_websocket(serial, std::move(request), std::move(upgrade));
+    });
   }
   bool client_gone() const override {
     return gone_.load(std::memory_order_acquire) || connection_.expired();
@@ -275,6 +283,9 @@ void Connection::linger() {
 
 void Connection::close_now() {
   if (phase_ == Phase::kClosed) return;
+  if (phase_ == Phase::kUpgraded) {
+    if (auto websocket = websocket_.lock()) websocket->shut_down();
+  }
   phase_ = Phase::kClosed;
   disarm_deadline();
   heartbeat_.cancel();
@@ -298,6 +309,11 @@ void Connection::sniff() {
 void Connection::on_sniff(error_code ec, size_t bytes) {
   sniffing_ = false;
   if (phase_ == Phase::kClosed) return;
+  if (phase_ == Phase::kUpgrading) {
+    if (ec && ec != asio::error::operation_aborted) return close_now();  // the client left
+    if (!ec) buffer_.commit(bytes);
+    return hand_over_when_idle();
+  }
   if (ec == asio::error::operation_aborted && phase_ == Phase::kAwaitRequest) {
     return read_request();  // cancelled by next_request(): a request is buffered
   }
@@ -387,6 +403,7 @@ void Connection::on_written(error_code ec) {
     return;
   }
   flush();
+  if (phase_ == Phase::kUpgrading) hand_over_when_idle();
 }
 
 void Connection::respond(uint64_t serial, HttpResponse response) {
@@ -435,6 +452,34 @@ void Connection::close_stream(uint64_t serial) {
   phase_ = Phase::kFinishing;
   after_write_ = keep_alive_ ? AfterWrite::kNextRequest : AfterWrite::kLinger;
   write(chunked_ ? std::string(wire::kLastChunk) : std::string());
+}
+
+void Connection::upgrade_to_websocket(uint64_t serial, HttpRequest request,
+                                      WebSocketUpgrade upgrade) {
+  if (phase_ != Phase::kHandling || serial != serial_) return;
+  if (auto error = websocket_handshake_error(request, !http10_)) {
+    return respond(serial, error_response(*error, {{"Sec-WebSocket-Version", "13"}}));
+  }
+  phase_ = Phase::kUpgrading;
+  mark_client_gone();  // the request's responder has done its part
+  upgrade_.emplace(PendingUpgrade{std::move(request), std::move(upgrade)});
+  if (sniffing_) {
+    error_code ignored;
+    socket_.cancel(ignored);  // on_sniff hands over
+  }
+  hand_over_when_idle();
+}
+
+void Connection::hand_over_when_idle() {
+  if (sniffing_ || writing_) return;
+  // A client must wait for the handshake answer before it sends frames (RFC
+  // 6455, 4.1): bytes already here come from a client we cannot follow.
+  if (buffer_.size() != 0) return close_now();
+  PendingUpgrade pending = std::move(*upgrade_);
+  upgrade_.reset();
+  phase_ = Phase::kUpgraded;
+  websocket_ = start_websocket(std::move(socket_), pending.request, std::move(pending.upgrade),
+                               shared_.gate, shared_.options, shared_from_this());
 }
 
 void Connection::mark_client_gone() {

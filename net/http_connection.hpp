@@ -33,6 +33,7 @@ namespace sluice::net {
 
 class Connection;
 class ConnectionResponder;
+class WebSocketLink;
 
 // Responders post into the io_context from any thread. Once the server closes
 // the gate nothing more is posted, so the io_context can be torn down while
@@ -89,6 +90,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     kStreaming,       // SSE open; heartbeats; no timeout
     kFinishing,       // the answer is queued or being written
     kLingering,       // send side shut; draining what the client still sends
+    kUpgrading,       // becoming a WebSocket once the sniff (or a write) is done
+    kUpgraded,        // the socket belongs to a WebSocket session
     kClosed,
   };
   enum class AfterWrite { kNothing, kNextRequest, kLinger };
@@ -119,7 +122,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void open_stream(uint64_t serial, Headers headers);
   void stream_write(uint64_t serial, std::string frame);
   void close_stream(uint64_t serial);
+  void upgrade_to_websocket(uint64_t serial, HttpRequest request, WebSocketUpgrade upgrade);
   void mark_client_gone();
+
+  // Hands the socket over once nothing of ours reads or writes it.
+  void hand_over_when_idle();
 
   boost::asio::ip::tcp::socket socket_;
   ServerShared& shared_;
@@ -143,6 +150,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool http10_ = false;
   bool head_request_ = false;
   bool chunked_ = false;
+
+  struct PendingUpgrade {
+    HttpRequest request;
+    WebSocketUpgrade upgrade;
+  };
+  std::optional<PendingUpgrade> upgrade_;
+  std::weak_ptr<WebSocketLink> websocket_;  // the session keeps this connection alive
 };
 
 }  // namespace sluice::net

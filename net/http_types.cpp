@@ -2,6 +2,8 @@
 
 #include <strings.h>
 
+#include "net/responses.hpp"
+
 namespace sluice::net {
 namespace {
 
@@ -77,6 +79,11 @@ std::optional<std::string> percent_decode(std::string_view text) {
     i += 2;
   }
   return out;
+}
+
+void Responder::upgrade_to_websocket(HttpRequest, WebSocketUpgrade) {
+  respond(error_response(make_error("invalid_request", "This connection cannot become a WebSocket.",
+                                    "Connect over HTTP/1.1 to the server itself.")));
 }
 
 }  // namespace sluice::net

@@ -36,9 +36,36 @@ struct HttpResponse {
   std::string body;
 };
 
+// A WebSocket taken over from an HTTP request. Thread-safe: may be called from
+// any thread; messages are queued and written one at a time, in call order, on
+// the socket's strand. Once the socket is closing or gone, calls do nothing:
+// a client that left never holds up whoever is sending.
+class WebSocket {
+ public:
+  virtual ~WebSocket() = default;
+  virtual void send(std::string text) = 0;  // one text message
+  // After the messages already queued: a close frame with this code and reason.
+  virtual void close(uint16_t code, std::string reason) = 0;
+};
+
+// Receives what the client sends, on the socket's strand, one message at a time.
+class WebSocketHandler {
+ public:
+  virtual ~WebSocketHandler() = default;
+  virtual void on_message(std::string message, bool text) = 0;
+};
+
+struct WebSocketUpgrade {
+  // A longer message closes the socket with 1009 (message too big).
+  size_t max_message_bytes = 1 << 20;
+  // Called on the socket's strand once the handshake is done; returns the handler
+  // of the client's messages. Never called when the handshake fails.
+  std::function<std::shared_ptr<WebSocketHandler>(std::shared_ptr<WebSocket>)> on_open;
+};
+
 // How a route answers. Thread-safe: may be called from any thread (a CAF worker,
 // the storage thread); every call is posted to the connection's executor.
-// Exactly one of respond() or open_stream() per request.
+// Exactly one of respond(), open_stream() or upgrade_to_websocket() per request.
 class Responder {
  public:
   virtual ~Responder() = default;
@@ -50,6 +77,11 @@ class Responder {
   virtual void close_stream() = 0;
   // True once the client has closed its side (work must go on regardless).
   virtual bool client_gone() const = 0;
+  // Hands the connection to a WebSocket. A request that is not a valid upgrade
+  // (RFC 6455: GET, HTTP/1.1, Connection: Upgrade, Upgrade: websocket,
+  // Sec-WebSocket-Version: 13, a Sec-WebSocket-Key) answers 400 invalid_request.
+  // By default (a responder without a socket) it answers that error as well.
+  virtual void upgrade_to_websocket(HttpRequest request, WebSocketUpgrade upgrade);
 };
 
 using RequestHandler = std::function<void(HttpRequest, std::shared_ptr<Responder>)>;
