@@ -3,6 +3,7 @@
 #include <map>
 
 #include "core/clock.hpp"
+#include "net/openapi_operations.hpp"
 #include "net/request_validation.hpp"
 #include "net/responses.hpp"
 #include "net/storage_reads.hpp"
@@ -15,7 +16,7 @@ void add_admin_routes(RouteTable& table, AdminServices services) {
        "One agent instance's sessions: owner, queue depth, running, last outcome",
        [services](HttpRequest&, const PathParams& params, std::shared_ptr<Responder> responder) {
          const std::string& name = params.at("name");
-         if (!services.agents->contains(name)) {
+         if (!services.project->current()->agents.contains(name)) {
            responder->respond(
                error_response(make_error("agent_not_found", "No agent is named '" + name + "'.")));
            return;
@@ -39,12 +40,13 @@ void add_admin_routes(RouteTable& table, AdminServices services) {
                }
                return json_response(200, {{"sessions", sessions}});
              });
-       }});
+       },
+       openapi::admin_sessions_operation()});
   table.add({"GET", "/admin/agents", "The agents this node serves, their models and transports",
-             [agents = services.agents](HttpRequest&, const PathParams&,
-                                        std::shared_ptr<Responder> responder) {
+             [project = services.project](HttpRequest&, const PathParams&,
+                                          std::shared_ptr<Responder> responder) {
                nlohmann::json list = nlohmann::json::array();
-               for (const auto& [name, agent] : *agents) {
+               for (const auto& [name, agent] : project->current()->agents) {
                  nlohmann::json transports = nlohmann::json::array();
                  if (agent.expose_http) transports.push_back("http");
                  if (agent.expose_websocket) transports.push_back("websocket");
@@ -54,7 +56,8 @@ void add_admin_routes(RouteTable& table, AdminServices services) {
                                  {"source", agent.source_file}});
                }
                responder->respond(json_response(200, {{"agents", list}}));
-             }});
+             },
+             openapi::admin_agents_operation()});
   table.add(
       {"GET", "/admin/cluster", "Cluster members, their state, sessions owned and queue depths",
        [services](HttpRequest&, const PathParams&, std::shared_ptr<Responder> responder) {
@@ -87,7 +90,8 @@ void add_admin_routes(RouteTable& table, AdminServices services) {
                                       {"view", view},
                                       {"members", members}});
          });
-       }});
+       },
+       openapi::admin_cluster_operation()});
 }
 
 }  // namespace sluice::net

@@ -6,11 +6,10 @@
 // GET /admin/sessions/:name/:id: one instance's sessions, read from storage.
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <string>
 #include <vector>
 
-#include "harness/agent_definition.hpp"
+#include "harness/project_view.hpp"
 #include "net/route_table.hpp"
 #include "persistence/executor.hpp"
 
@@ -22,7 +21,7 @@ struct AdminServices {
   bool cluster = false;
   int64_t lease_ms = 0;
   std::function<std::vector<std::string>()> view;  // this node's live members
-  const std::map<std::string, harness::AgentDefinition>* agents = nullptr;  // by name
+  const harness::ProjectView* project = nullptr;  // its agents, by name
 };
 
 void add_admin_routes(RouteTable& table, AdminServices services);

@@ -4,6 +4,7 @@
 
 #include "core/clock.hpp"
 #include "core/digest.hpp"
+#include "net/openapi_operations.hpp"
 #include "net/record_json.hpp"
 #include "net/request_validation.hpp"
 #include "net/responses.hpp"
@@ -26,8 +27,9 @@ class AgentRoutes {
   // Resolves the agent and instance of the path; answers the error itself.
   bool resolve(const PathParams& params, Responder& responder, SessionKey& key) const {
     const std::string& name = params.at("name");
-    auto it = services_.agents->find(name);
-    if (it == services_.agents->end() || !it->second.expose_http) {
+    const auto project = services_.project->current();
+    const harness::AgentDefinition* agent = project->find_agent(name);
+    if (agent == nullptr || !agent->expose_http) {
       responder.respond(error_response(
           make_error("agent_not_found", "No HTTP-exposed agent is named '" + name + "'.")));
       return false;
@@ -134,6 +136,17 @@ class AgentRoutes {
     }
     command.observer = make_abort_channel(std::move(responder));
     services_.gateway->abort(std::move(command));
+  }
+
+  void remove(HttpRequest& request, const PathParams& params,
+              std::shared_ptr<Responder> responder) const {
+    actors::DeleteCommand command;
+    if (!resolve(params, *responder, command.key) ||
+        !read_session_param(request, *responder, command.key.session)) {
+      return;
+    }
+    command.observer = make_delete_channel(std::move(responder));
+    services_.gateway->remove(std::move(command));
   }
 
   template <class Work>
@@ -245,17 +258,20 @@ void add_agent_routes(RouteTable& table, AgentRouteServices services) {
   };
   table.add({"POST", "/agents/:name/:id",
              "Prompt an agent (JSON, or SSE with Accept: text/event-stream)",
-             bind(&AgentRoutes::prompt)});
+             bind(&AgentRoutes::prompt), openapi::agent_prompt_operation()});
   table.add({"POST", "/agents/:name/:id/dispatch", "Deliver an input asynchronously (202 receipt)",
-             bind(&AgentRoutes::dispatch)});
+             bind(&AgentRoutes::dispatch), openapi::agent_dispatch_operation()});
   table.add({"POST", "/agents/:name/:id/abort", "Abort a session's unsettled submissions",
-             bind(&AgentRoutes::abort)});
+             bind(&AgentRoutes::abort), openapi::agent_abort_operation()});
   table.add({"GET", "/agents/:name/:id/submissions", "A session's submissions in sequence order",
-             bind(&AgentRoutes::list_submissions)});
+             bind(&AgentRoutes::list_submissions), openapi::agent_submissions_operation()});
   table.add({"GET", "/agents/:name/:id/submissions/:submissionId", "One submission record",
-             bind(&AgentRoutes::get_submission)});
+             bind(&AgentRoutes::get_submission), openapi::agent_submission_operation()});
   table.add({"GET", "/agents/:name/:id/history", "A session's durable history in order",
-             bind(&AgentRoutes::history)});
+             bind(&AgentRoutes::history), openapi::agent_history_operation()});
+  table.add({"DELETE", "/agents/:name/:id",
+             "Abort a session's unsettled work, then delete its history, submissions and keys",
+             bind(&AgentRoutes::remove), openapi::agent_delete_operation()});
 }
 
 }  // namespace sluice::net

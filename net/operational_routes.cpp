@@ -1,5 +1,6 @@
 #include "net/operational_routes.hpp"
 
+#include "net/openapi_operations.hpp"
 #include "net/responses.hpp"
 
 namespace sluice::net {
@@ -8,7 +9,8 @@ void add_operational_routes(RouteTable& table, OperationalServices services) {
   table.add({"GET", "/healthz", "Liveness",
              [](HttpRequest&, const PathParams&, std::shared_ptr<Responder> responder) {
                responder->respond(json_response(200, {{"ok", true}}));
-             }});
+             },
+             openapi::healthz_operation()});
   table.add(
       {"GET", "/readyz", "Readiness: storage reachable and the node's lease held",
        [services](HttpRequest&, const PathParams&, std::shared_ptr<Responder> responder) {
@@ -19,14 +21,16 @@ void add_operational_routes(RouteTable& table, OperationalServices services) {
            responder->respond(error_response(make_error("unavailable", "This node is not ready.",
                                                         "", {{"checks", readiness.checks}})));
          }
-       }});
+       },
+       openapi::readyz_operation()});
   table.add({"GET", "/metrics", "Prometheus metrics",
              [services](HttpRequest&, const PathParams&, std::shared_ptr<Responder> responder) {
                HttpResponse response;
                response.content_type = "text/plain; version=0.0.4";
                response.body = services.metrics->render();
                responder->respond(std::move(response));
-             }});
+             },
+             openapi::metrics_operation()});
 }
 
 }  // namespace sluice::net

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "net/http_types.hpp"
 
 namespace sluice::net {
@@ -17,11 +19,24 @@ using PathParams = std::map<std::string, std::string>;
 using RouteHandler =
     std::function<void(HttpRequest&, const PathParams&, std::shared_ptr<Responder>)>;
 
+// Which exposure a route serves: /agents/:name and /workflows/:name routes are
+// documented once per agent or workflow exposed on that transport.
+enum class RouteTransport { http, websocket };
+
 struct Route {
   std::string method;
   std::string pattern;  // "/agents/:name/:id/dispatch"
   std::string summary;  // one line, for the OpenAPI document
   RouteHandler handler;
+  // What the OpenAPI document cannot derive from the pattern: an Operation
+  // Object fragment (requestBody, responses, query and header parameters,
+  // description, "security": [] for an unauthenticated route). The generator
+  // adds the path parameters, operationId, summary, tags and the error
+  // envelope; null documents a generic JSON 200 (a 101 handshake for a
+  // websocket route). See net/openapi_schemas.hpp and net/openapi_operations.hpp.
+  nlohmann::json operation = nullptr;
+  // websocket: the GET + Upgrade handshake of an agent or workflow socket.
+  RouteTransport transport = RouteTransport::http;
 };
 
 class RouteTable {

@@ -6,6 +6,8 @@
 #include <strings.h>
 
 #include <array>
+#include <cstdint>
+#include <limits>
 #include <stdexcept>
 
 #include <boost/asio/connect.hpp>
@@ -194,7 +196,7 @@ Response HttpClient::request(const std::string& method, const std::string& targe
   }
 
   http::response_parser<http::string_body> parser;
-  parser.body_limit(boost::none);
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
   if (method == "HEAD") parser.skip(true);
   error_code ec;
   bool done = false;
@@ -378,7 +380,7 @@ SseStream HttpClient::open_sse(const std::string& method, const std::string& tar
   auto message = build_request(method, target, body, all, impl_->host_header());
   write_request(impl->io, impl->socket, message, deadline, what);
 
-  impl->parser.body_limit(boost::none);
+  impl->parser.body_limit(std::numeric_limits<std::uint64_t>::max());
   error_code ec;
   bool done = false;
   http::async_read_header(impl->socket, impl->buffer, impl->parser, [&](error_code result, size_t) {
