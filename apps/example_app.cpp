@@ -1,12 +1,17 @@
-// An application that links Sluice as a library and defines its agent in C++:
-// "notes", whose tools keep a notebook per agent instance. The factory gets
-// the instance id, so POST /agents/notes/alice and /agents/notes/bob each see
-// their own notes. Run it like `sluice serve`: the same environment variables,
-// and the project's agents/*.toml files are served next to it.
+// An application that links Sluice as a library and defines an agent and a
+// workflow in C++. The agent "notes" has tools that keep a notebook per agent
+// instance: the factory gets the instance id, so POST /agents/notes/alice and
+// /agents/notes/bob each see their own notes. The workflow "note-taker" takes
+// {"items": [...]}, logs each item, asks the notes agent of its run to note
+// it, and returns what the agent last answered. Run it like `sluice serve`:
+// the same environment variables, and the project's agents/*.toml and
+// workflows/*.toml files are served next to it.
 //
 //   build/sluice-example-app --project examples
 //   curl -s localhost:3000/agents/notes/alice -H 'content-type: application/json'
 //        -d '{"message":"remember the milk"}'     (one line)
+//   curl -s 'localhost:3000/workflows/note-taker?wait=result'
+//        -H 'content-type: application/json' -d '{"items":["milk","eggs"]}'
 //
 // The model is offline (sluice/scripted): turn one calls add_note, turn two
 // answers with the tool's result. Set model and model_options to use a
@@ -16,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +32,7 @@
 #include "harness/agent_definition.hpp"
 #include "harness/function_tools.hpp"
 #include "node/serve.hpp"
+#include "workflows/workflow.hpp"
 
 namespace {
 
@@ -88,6 +95,29 @@ sluice::harness::AgentDefinition notes_agent(std::shared_ptr<Notebooks> notebook
   return agent;
 }
 
+sluice::workflows::WorkflowDefinition note_taker_workflow() {
+  sluice::workflows::WorkflowDefinition workflow;
+  workflow.name = "note-taker";
+  workflow.expose_http = true;
+  workflow.expose_websocket = true;
+  workflow.check_payload = [](const json& payload) -> std::optional<std::string> {
+    if (!payload.is_object() || !payload.contains("items") || !payload["items"].is_array()) {
+      return "the payload needs \"items\": an array of notes";
+    }
+    return std::nullopt;
+  };
+  workflow.run = [](sluice::workflows::WorkflowContext& context) -> json {
+    auto notes = context.init("notes")->session();
+    std::string answer;
+    for (const auto& item : context.payload()["items"]) {
+      context.log().info("noting an item", {{"item", item}});
+      answer = notes->prompt("remember " + item.dump());
+    }
+    return {{"items", context.payload()["items"].size()}, {"lastAnswer", answer}};
+  };
+  return workflow;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -103,6 +133,7 @@ int main(int argc, char** argv) {
         [](const char* name) { return std::getenv(name); });
     config.project_dir = project_dir;
     config.agents.push_back(notes_agent(std::make_shared<Notebooks>()));
+    config.workflows.push_back(note_taker_workflow());
     return sluice::node::serve_until_stopped(std::move(config));
   } catch (const std::exception& error) {
     std::cerr << "sluice-example-app: " << error.what() << "\n";

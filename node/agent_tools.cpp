@@ -64,35 +64,19 @@ std::string resolve(const std::string& value) {
 
 }  // namespace
 
-ToolFactory make_tool_factory(const harness::AgentDefinition& agent) {
-  if (agent.instance_tools) {
-    return [make = agent.instance_tools](const SessionKey& key) { return make(key.instance); };
-  }
+SandboxFactory make_sandbox_factory(const harness::AgentDefinition& agent) {
   const harness::SandboxDefinition& definition = agent.sandbox;
   const auto fail = [&](const std::string& key, const std::string& problem) {
     return std::runtime_error(agent.source_file + ": " + key + ": " + problem);
   };
-  if (definition.kind == "none") {
-    if (agent.tools && !agent.tools->empty()) {
-      throw fail("tools", "this agent has no sandbox; add [sandbox] with kind = \"local\" or "
-                          "\"remote\", or remove tools");
-    }
-    return {};
-  }
-  try {
-    sandbox::ToolSet(std::make_shared<sandbox::NoneSandbox>(), agent.tools);
-  } catch (const std::invalid_argument& error) {
-    throw fail("tools", error.what());
-  }
-  const auto tools = agent.tools;
+  if (agent.instance_tools || definition.kind == "none") return {};
   if (definition.kind == "remote") {
     sandbox::RemoteSandboxOptions options;
     options.base_url = definition.url;
     options.bearer_token = resolve(definition.token);
     try {
-      auto remote = std::make_shared<sandbox::RemoteSandbox>(options);
-      auto box = std::make_shared<SandboxTools>(sandbox::ToolSet(remote, tools));
-      return [box](const SessionKey&) { return box; };
+      std::shared_ptr<sandbox::Sandbox> remote = std::make_shared<sandbox::RemoteSandbox>(options);
+      return [remote](const SessionKey&) { return remote; };
     } catch (const std::exception& error) {
       throw fail("sandbox.url", error.what());
     }
@@ -107,13 +91,40 @@ ToolFactory make_tool_factory(const harness::AgentDefinition& agent) {
       throw fail("sandbox", error.what());
     }
   }
-  return [cwd, env, tools](const SessionKey& key) -> std::shared_ptr<harness::ToolBox> {
+  return [cwd, env](const SessionKey& key) -> std::shared_ptr<sandbox::Sandbox> {
     sandbox::LocalSandboxOptions options;
     options.cwd = expand(cwd, key);
     options.env = env;
     if (!options.cwd.empty()) std::filesystem::create_directories(options.cwd);
-    auto local = std::make_shared<sandbox::LocalSandbox>(options);
-    return std::make_shared<SandboxTools>(sandbox::ToolSet(local, tools));
+    return std::make_shared<sandbox::LocalSandbox>(options);
+  };
+}
+
+ToolFactory make_tool_factory(const harness::AgentDefinition& agent) {
+  if (agent.instance_tools) {
+    return [make = agent.instance_tools](const SessionKey& key) { return make(key.instance); };
+  }
+  if (agent.sandbox.kind == "none") {
+    if (agent.tools && !agent.tools->empty()) {
+      throw std::runtime_error(agent.source_file +
+                               ": tools: this agent has no sandbox; add [sandbox] with kind = "
+                               "\"local\" or \"remote\", or remove tools");
+    }
+    return {};
+  }
+  try {
+    sandbox::ToolSet(std::make_shared<sandbox::NoneSandbox>(), agent.tools);
+  } catch (const std::invalid_argument& error) {
+    throw std::runtime_error(agent.source_file + ": tools: " + error.what());
+  }
+  const SandboxFactory sandbox_for = make_sandbox_factory(agent);
+  if (agent.sandbox.kind == "remote") {
+    // One remote sandbox serves every instance: its tools can be shared too.
+    auto box = std::make_shared<SandboxTools>(sandbox::ToolSet(sandbox_for({}), agent.tools));
+    return [box](const SessionKey&) { return box; };
+  }
+  return [sandbox_for, tools = agent.tools](const SessionKey& key) -> std::shared_ptr<harness::ToolBox> {
+    return std::make_shared<SandboxTools>(sandbox::ToolSet(sandbox_for(key), tools));
   };
 }
 

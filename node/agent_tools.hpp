@@ -8,10 +8,17 @@
 #include "core/session_key.hpp"
 #include "harness/agent_definition.hpp"
 #include "harness/tool_box.hpp"
+#include "sandbox/sandbox.hpp"
 
 namespace sluice::node {
 
 using ToolFactory = std::function<std::shared_ptr<harness::ToolBox>(const SessionKey&)>;
+using SandboxFactory = std::function<std::shared_ptr<sandbox::Sandbox>(const SessionKey&)>;
+
+// The sandbox of one agent instance (what a workflow's init(agent) gives as
+// fs and shell); an empty function when the agent has none. Throws like
+// make_tool_factory.
+SandboxFactory make_sandbox_factory(const harness::AgentDefinition& agent);
 
 // An empty function when the agent has no tools. Throws std::runtime_error
 // naming the agent's file and key. "$VAR" values are read now, so the server

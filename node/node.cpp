@@ -2,6 +2,9 @@
 
 #include <openssl/crypto.h>
 
+#include <future>
+#include <variant>
+
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
@@ -16,18 +19,38 @@
 #include "core/metrics.hpp"
 #include "harness/model_runtime.hpp"
 #include "harness/project.hpp"
+#include "harness/project_view.hpp"
 #include "net/admin_routes.hpp"
+#include "net/workflow_routes.hpp"
 #include "node/agent_tools.hpp"
 #include "net/agent_routes.hpp"
 #include "net/http_server.hpp"
+#include "net/openapi.hpp"
 #include "net/operational_routes.hpp"
 #include "net/responses.hpp"
 #include "net/route_table.hpp"
+#include "net/run_routes.hpp"
+#include "net/websocket_routes.hpp"
 #include "persistence/executor.hpp"
 #include "persistence/open_database.hpp"
+#include "workflows/run_engine.hpp"
+#include "workflows/workflow_file.hpp"
 
 namespace sluice::node {
 namespace {
+
+// What workflow runs may use of the project: its workflows, its agents and
+// their sandboxes (a workflow's init(agent).fs and shell).
+workflows::RunDefinitions run_definitions(const harness::Project& project,
+                                          const workflows::WorkflowTable& table) {
+  workflows::RunDefinitions definitions;
+  definitions.workflows = table;
+  for (const auto& [name, agent] : project.agents) {
+    definitions.agents.insert(name);
+    if (auto sandbox_for = make_sandbox_factory(agent)) definitions.sandboxes[name] = sandbox_for;
+  }
+  return definitions;
+}
 
 bool bearer_matches(const std::string& header, const std::string& token) {
   static constexpr std::string_view kPrefix = "Bearer ";
@@ -40,10 +63,44 @@ bool bearer_matches(const std::string& header, const std::string& token) {
 
 }  // namespace
 
+// Everything a node serves from its project and its C++ definitions. Loading
+// checks all of it and throws with a message naming the file and key.
+struct Definitions {
+  harness::Project project;
+  workflows::WorkflowTable workflows;
+};
+
+Definitions load_definitions(const NodeConfig& config) {
+  Definitions loaded{harness::load_project(config.project_dir), {}};
+  for (const auto& agent : config.agents) harness::add_code_agent(loaded.project, agent);
+  loaded.workflows = workflows::load_workflows(loaded.project);
+  for (const auto& workflow : config.workflows) {
+    workflows::add_code_workflow(loaded.workflows, workflow);
+  }
+  return loaded;
+}
+
+actors::AgentTable agent_table(const harness::Project& project, harness::ModelRuntime& models,
+                               const actors::SessionLimits& limits) {
+  actors::AgentTable table;
+  for (const auto& [name, definition] : project.agents) {
+    auto agent = std::make_shared<actors::AgentRuntime>();
+    agent->definition = definition;
+    agent->model = models.make_model(definition.model, definition.model_options);
+    agent->make_tools = make_tool_factory(definition);
+    agent->limits = actors::limits_for(definition, limits);
+    table[name] = std::move(agent);
+  }
+  return table;
+}
+
 struct Node::Impl {
   NodeConfig config;
-  harness::Project project;
-  std::map<std::string, harness::AgentDefinition> exposed_agents;
+  Definitions initial;  // what start() serves first
+  harness::ProjectView project{harness::Project{}};
+  workflows::RunHub run_hub;
+  std::unique_ptr<workflows::RunEngine> runs;
+  std::shared_ptr<actors::SessionContext> context;
   harness::ModelRuntime models;
   // Tool calls block (child processes, files): a few threads of their own.
   harness::ToolRunner tools{4};
@@ -62,11 +119,7 @@ struct Node::Impl {
   bool started = false;
   bool stopped = false;
 
-  explicit Impl(NodeConfig c)
-      : config(std::move(c)), project(harness::load_project(config.project_dir)) {
-    for (auto& agent : config.agents) harness::add_code_agent(project, std::move(agent));
-    config.agents.clear();
-  }
+  explicit Impl(NodeConfig c) : config(std::move(c)), initial(load_definitions(config)) {}
 };
 
 Node::Node(NodeConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {
@@ -88,18 +141,18 @@ Node::~Node() {
 void Node::start() {
   auto& impl = *impl_;
   auto context = std::make_shared<actors::SessionContext>();
+  impl.context = context;
   context->storage = impl.storage.get();
   context->node = {impl.config.node_id, new_ulid(), impl.config.cluster.advertise};
   context->limits = impl.config.limits;
   context->metrics = &impl.metrics;
   context->tool_runner = &impl.tools;
-  for (const auto& [name, definition] : impl.project.agents) {
-    actors::AgentRuntime& agent = context->agents[name];
-    agent.definition = definition;
-    agent.model = impl.models.make_model(definition.model, definition.model_options);
-    agent.make_tools = make_tool_factory(definition);
-    agent.limits = actors::limits_for(definition, impl.config.limits);
-  }
+  context->agents->replace(agent_table(impl.initial.project, impl.models, impl.config.limits));
+  const size_t agent_count = impl.initial.project.agents.size();
+  const size_t workflow_count = impl.initial.workflows.size();
+  workflows::RunDefinitions run_setup = run_definitions(impl.initial.project, impl.initial.workflows);
+  impl.project.replace(std::move(impl.initial.project));
+  impl.initial = {};
 
   const ClusterConfig& cluster = impl.config.cluster;
   auto registered = impl.storage->run_sync<bool>(
@@ -145,12 +198,29 @@ void Node::start() {
   } else {
     impl.router = actors::spawn_router(*impl.system, context);
   }
-  impl.coordinator = actors::spawn_coordinator(*impl.system, context, impl.router,
-                                               impl.config.coordinator, impl.health);
+  actors::CoordinatorOptions coordinator = impl.config.coordinator;
+  coordinator.on_run_ended = [hub = &impl.run_hub](const std::string& run_id, int64_t last_index) {
+    hub->publish(run_id, last_index, true);
+  };
+  impl.coordinator = actors::spawn_coordinator(*impl.system, context, impl.router, coordinator,
+                                               impl.health);
   impl.gateway = std::make_unique<actors::SessionGateway>(impl.router);
+  impl.runs = std::make_unique<workflows::RunEngine>(
+      workflows::RunEngineDeps{impl.system.get(), impl.storage.get(), impl.gateway.get(),
+                               &impl.run_hub, context->node, impl.config.workflow_threads},
+      std::move(run_setup));
+  net::add_workflow_routes(impl.routes, {impl.runs.get()});
 
   net::add_agent_routes(impl.routes,
-                        {impl.gateway.get(), impl.storage.get(), &impl.project.agents});
+                        {impl.gateway.get(), impl.storage.get(), &impl.project});
+  net::add_websocket_routes(impl.routes,
+                            {impl.gateway.get(),
+                             [project = &impl.project](const std::string& name) {
+                               const auto current = project->current();
+                               const auto* agent = current->find_agent(name);
+                               return agent != nullptr && agent->expose_websocket;
+                             },
+                             impl.runs.get(), impl.config.http.max_body_bytes});
   net::add_operational_routes(
       impl.routes,
       {[health = impl.health] {
@@ -165,8 +235,36 @@ void Node::start() {
                         {impl.storage.get(), context->node.node_id, cluster.enabled,
                          impl.config.coordinator.lease.count(),
                          [health = impl.health] { return health->view(); },
-                         &impl.project.agents});
+                         &impl.project});
+  net::add_run_routes(impl.routes, {impl.storage.get(), &impl.run_hub});
+  net::add_openapi_route(impl.routes,
+                         {[project = &impl.project, runs = impl.runs.get()] {
+                            net::OpenApiExposure exposure;
+                            // Held for the loop: a reload may drop the view's copy meanwhile.
+                            const auto current = project->current();
+                            for (const auto& [name, agent] : current->agents) {
+                              if (agent.expose_http) exposure.http_agents.push_back(name);
+                              if (agent.expose_websocket) exposure.websocket_agents.push_back(name);
+                            }
+                            for (const auto& workflow : runs->list()) {
+                              if (workflow->expose_http) {
+                                exposure.http_workflows.push_back(workflow->name);
+                              }
+                              if (workflow->expose_websocket) {
+                                exposure.websocket_workflows.push_back(workflow->name);
+                              }
+                            }
+                            return exposure;
+                          },
+                          {!impl.config.auth_token.empty()}});
 
+  impl.started = true;
+  if (!impl.config.serve_http) {
+    spdlog::info("node {} (incarnation {}) started without HTTP, with {} agent(s) and {} "
+                 "workflow(s)",
+                 context->node.node_id, context->node.incarnation, agent_count, workflow_count);
+    return;
+  }
   const std::string token = impl.config.auth_token;
   impl.http = std::make_unique<net::HttpServer>(
       impl.config.http, [routes = &impl.routes, token](net::HttpRequest request,
@@ -182,10 +280,10 @@ void Node::start() {
         routes->dispatch(std::move(request), std::move(responder));
       });
   impl.http->start();
-  impl.started = true;
-  spdlog::info("node {} (incarnation {}) listening on http://{}:{} with {} agent(s)",
+  spdlog::info("node {} (incarnation {}) listening on http://{}:{} with {} agent(s) and {} "
+               "workflow(s)",
                context->node.node_id, context->node.incarnation, impl.config.http.host,
-               impl.http->port(), context->agents.size());
+               impl.http->port(), agent_count, workflow_count);
 }
 
 uint16_t Node::port() const {
@@ -200,12 +298,55 @@ size_t Node::live_sessions() {
   return count;
 }
 
+persistence::RunRecord Node::run_workflow(const std::string& workflow, nlohmann::json payload,
+                                          std::function<void(const nlohmann::json&)> on_event) {
+  // Hands the events on and waits for the end, on the caller's thread.
+  class Waiter : public workflows::RunObserver {
+   public:
+    explicit Waiter(std::function<void(const nlohmann::json&)> on_event)
+        : on_event_(std::move(on_event)) {}
+    void on_started(const persistence::RunRecord&) override {}
+    void on_rejected(const PublicError& error) override { outcome_.set_value(error); }
+    void on_event(const nlohmann::json& event) override {
+      if (on_event_) on_event_(event);
+    }
+    void on_finished(const persistence::RunRecord& run) override { outcome_.set_value(run); }
+    bool wants_events() const override { return true; }
+    std::promise<std::variant<persistence::RunRecord, PublicError>> outcome_;
+
+   private:
+    std::function<void(const nlohmann::json&)> on_event_;
+  };
+  if (!impl_->runs) throw std::logic_error("run_workflow needs a started node");
+  auto waiter = std::make_shared<Waiter>(std::move(on_event));
+  auto outcome = waiter->outcome_.get_future();
+  impl_->runs->start(workflow, std::move(payload), waiter);
+  auto settled = outcome.get();
+  if (auto* error = std::get_if<PublicError>(&settled)) throw workflows::WorkflowError(*error);
+  return std::get<persistence::RunRecord>(settled);
+}
+
+void Node::reload_project() {
+  auto& impl = *impl_;
+  if (!impl.started || impl.stopped) throw std::logic_error("reload_project needs a running node");
+  // Everything is built before anything is replaced: a broken definition
+  // throws here and the current ones keep serving.
+  Definitions loaded = load_definitions(impl.config);
+  actors::AgentTable agents = agent_table(loaded.project, impl.models, impl.config.limits);
+  workflows::RunDefinitions runs = run_definitions(loaded.project, loaded.workflows);
+  const size_t agent_count = agents.size(), workflow_count = loaded.workflows.size();
+  impl.context->agents->replace(std::move(agents));
+  impl.project.replace(std::move(loaded.project));
+  impl.runs->replace(std::move(runs));
+  spdlog::info("reloaded: {} agent(s), {} workflow(s)", agent_count, workflow_count);
+}
+
 void Node::stop() {
   auto& impl = *impl_;
   if (impl.stopped) return;
   impl.stopped = true;
   if (impl.started) {
-    impl.http->stop_accepting();
+    if (impl.http) impl.http->stop_accepting();
     spdlog::info("stopping: letting sessions reach a turn boundary");
     caf::scoped_actor self{*impl.system};
     const auto patience = std::chrono::milliseconds(impl.config.limits.shutdown_grace_ms + 10'000);
@@ -214,13 +355,16 @@ void Node::stop() {
                  [](caf::error& error) {
                    spdlog::error("sessions did not all stop in time: {}", to_string(error));
                  });
+    // Runs waiting on a session have had their answer (the session stopped);
+    // each ends durably before storage closes.
+    impl.runs.reset();
     self->request(impl.coordinator, patience, actors::shutdown_atom::value)
         .receive([](bool) {}, [](caf::error&) {});
     self->send_exit(impl.router, caf::exit_reason::user_shutdown);
     self->send_exit(impl.coordinator, caf::exit_reason::user_shutdown);
     if (impl.gate) self->send_exit(impl.gate, caf::exit_reason::user_shutdown);
     if (impl.forwarder) self->send_exit(impl.forwarder, caf::exit_reason::user_shutdown);
-    impl.http->stop();
+    if (impl.http) impl.http->stop();
   }
   impl.storage->stop();
   impl.gateway.reset();

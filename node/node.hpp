@@ -3,9 +3,14 @@
 // actors), the model runtime and the HTTP front end, wired together.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "node/node_config.hpp"
+#include "persistence/records.hpp"
 
 namespace sluice::node {
 
@@ -26,6 +31,17 @@ class Node {
   void stop();
   // Session actors currently in memory (blocks briefly; not for io threads).
   size_t live_sessions();
+
+  // Runs one workflow on this node and waits for its end (`sluice run`). Each
+  // event is handed to on_event once durable, in order, on another thread.
+  // Throws workflows::WorkflowError when the run cannot start (unknown
+  // workflow, refused payload); a run that fails returns its errored record.
+  persistence::RunRecord run_workflow(const std::string& workflow, nlohmann::json payload,
+                                      std::function<void(const nlohmann::json&)> on_event);
+  // Loads the project's agent and workflow definitions again (`sluice dev`)
+  // and serves them from now on; accepted work goes on. Throws with a message
+  // fit for a human when a definition is broken: the current ones keep serving.
+  void reload_project();
 
  private:
   struct Impl;

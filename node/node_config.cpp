@@ -8,7 +8,9 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <limits>
 
 namespace sluice::node {
@@ -38,6 +40,25 @@ class Reader {
 
   std::chrono::milliseconds millis(const char* name, std::chrono::milliseconds fallback) const {
     return std::chrono::milliseconds(integer(name, fallback.count(), 1, 86'400'000));
+  }
+
+  // A number of days, decimals allowed ("0.5" is twelve hours), as
+  // milliseconds; unset, empty or 0 gives zero.
+  std::chrono::milliseconds days(const char* name, double max) const {
+    const char* value = lookup_(name);
+    if (value == nullptr || *value == '\0') return std::chrono::milliseconds(0);
+    double parsed = 0;
+    const std::string_view view(value);
+    auto [end, ec] = std::from_chars(view.data(), view.data() + view.size(), parsed,
+                                     std::chars_format::fixed);
+    if (ec != std::errc() || end != view.data() + view.size() || !(parsed >= 0) ||
+        parsed > max) {
+      throw ConfigError(std::string(name) + "='" + value +
+                        "': expected a number of days from 0 to " +
+                        std::to_string(static_cast<int64_t>(max)) + " (decimals allowed)");
+    }
+    const int64_t ms = std::llround(parsed * 86'400'000.0);
+    return std::chrono::milliseconds(parsed > 0 ? std::max<int64_t>(ms, 1) : 0);
   }
 
  private:
@@ -116,6 +137,8 @@ NodeConfig NodeConfig::from_environment(const std::function<const char*(const ch
   config.http.idle_timeout = env.millis("SLUICE_IDLE_TIMEOUT_MS", config.http.idle_timeout);
   config.http.io_threads = static_cast<int>(env.integer("SLUICE_IO_THREADS", 1, 1, 64));
   config.actor_threads = static_cast<size_t>(env.integer("SLUICE_ACTOR_THREADS", 2, 1, 64));
+  config.workflow_threads =
+      static_cast<size_t>(env.integer("SLUICE_WORKFLOW_THREADS", 16, 1, 1024));
 
   auto& limits = config.limits;
   limits.max_queue_depth =
@@ -135,6 +158,8 @@ NodeConfig NodeConfig::from_environment(const std::function<const char*(const ch
   if (coordinator.renew_every >= coordinator.lease) {
     throw ConfigError("SLUICE_LEASE_RENEW_MS must be shorter than SLUICE_LEASE_MS");
   }
+  coordinator.retention = env.days("SLUICE_RETENTION_DAYS", 36'500);
+  coordinator.purge_every = env.millis("SLUICE_RETENTION_INTERVAL_MS", coordinator.purge_every);
   config.cluster = read_cluster(env, config.database_url);
   coordinator.cluster = config.cluster.enabled;
   // Long enough for a holder to reach a turn boundary and hand over, or for a

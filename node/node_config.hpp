@@ -13,6 +13,7 @@
 #include "actors/session_context.hpp"
 #include "harness/agent_definition.hpp"
 #include "net/http_server.hpp"
+#include "workflows/workflow.hpp"
 
 namespace sluice::node {
 
@@ -42,9 +43,14 @@ struct NodeConfig {
   actors::CoordinatorOptions coordinator;
   ClusterConfig cluster;
   size_t actor_threads = 2;
+  size_t workflow_threads = 16;  // workflow functions running at once (they may block)
   // Agents built in C++ by an application that links Sluice, served next to
   // the project's agents/NAME.toml files (apps/example_app.cpp shows one).
   std::vector<harness::AgentDefinition> agents;
+  // Workflows built in C++, served next to the project's workflows/NAME.toml.
+  std::vector<workflows::WorkflowDefinition> workflows;
+  // False for `sluice run`: no HTTP listener.
+  bool serve_http = true;
 
   // Reads every variable through `lookup` (nullptr when unset). Throws
   // ConfigError naming the variable and what it accepts.
