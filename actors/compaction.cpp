@@ -83,6 +83,14 @@ std::optional<size_t> compaction_cut(const std::vector<HistoryEntry>& history,
   return std::nullopt;
 }
 
+int64_t estimated_tokens(const std::vector<harness::ConversationItem>& conversation) {
+  size_t characters = 0;
+  for (const auto& item : conversation) {
+    characters += item.text.size() + item.args_json.size() + item.result_json.size();
+  }
+  return static_cast<int64_t>((characters + 3) / 4);
+}
+
 harness::TurnRequest summary_request(const std::vector<HistoryEntry>& history, size_t cut) {
   harness::TurnRequest request;
   request.purpose = harness::TurnPurpose::summary;

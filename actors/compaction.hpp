@@ -27,6 +27,10 @@ std::vector<harness::ConversationItem> model_conversation(
 std::optional<size_t> compaction_cut(const std::vector<persistence::HistoryEntry>& history,
                                      const std::string& running_submission_id);
 
+// A rough token count of a conversation (a token is about four characters of
+// English), reported in compaction events; nothing is decided by it.
+int64_t estimated_tokens(const std::vector<harness::ConversationItem>& conversation);
+
 // The request that asks the model for a summary of history[0, cut).
 harness::TurnRequest summary_request(const std::vector<persistence::HistoryEntry>& history,
                                      size_t cut);

@@ -1,10 +1,8 @@
 #include "actors/interrupted_run.hpp"
 
-#include <algorithm>
-
 #include <nlohmann/json.hpp>
 
-#include "core/clock.hpp"
+#include "actors/run_events.hpp"
 #include "core/public_error.hpp"
 
 namespace sluice::actors {
@@ -29,19 +27,11 @@ RunClosing close_interrupted_run(const persistence::RunRecord& run, int64_t now)
                  {{"reason", "node_lost"}, {"runId", run.run_id}})
           .to_json();
   RunClosing closing;
-  closing.events.push_back(event_of(
-      {{"type", "run_resume"}, {"runId", run.run_id}, {"timestamp", iso8601(now)}}, now));
-  closing.events.push_back(event_of({{"type", "run_end"},
-                                     {"runId", run.run_id},
-                                     {"timestamp", iso8601(now)},
-                                     {"result", nullptr},
-                                     {"isError", true},
-                                     {"error", error},
-                                     {"durationMs", std::max<int64_t>(0, now - run.started_at_ms)}},
-                                    now));
   closing.ending.is_error = true;
   closing.ending.error_json = error.dump();
   closing.ending.ended_at_ms = now;
+  closing.events.push_back(event_of(run_resume_event(run, now), now));
+  closing.events.push_back(event_of(run_end_event(run, closing.ending), now));
   return closing;
 }
 

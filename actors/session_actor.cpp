@@ -18,6 +18,7 @@
 #include "actors/session_events.hpp"
 #include "core/clock.hpp"
 #include "core/ids.hpp"
+#include "core/untrusted_json.hpp"
 
 namespace sluice::actors {
 namespace {
@@ -73,6 +74,7 @@ struct Running {
   bool compacting = false;         // the current model turn is a summary (compaction.hpp)
   int compactions = 0;             // of this attempt
   int64_t compaction_through = 0;  // the position the summary being made covers
+  int64_t messages_before_compaction = 0;  // what the model was given before it
   // Whether anyone streams this submission's events: when nobody does, its
   // turns' text deltas are not even sent to the actor. Read by the relay.
   std::shared_ptr<std::atomic<bool>> streaming = std::make_shared<std::atomic<bool>>(false);
@@ -160,7 +162,9 @@ class SessionActor : public caf::event_based_actor {
   // --- turn callbacks, run inside the actor ------------------------------------------
   void on_delta(uint64_t turn, const std::string& delta) {
     if (!current_turn(turn) || running_->compacting) return;
-    emit(running_->item.record, "text_delta", {{"delta", delta}, {"turnId", running_->turn_id}});
+    // "text" is the name Flue's clients read; "delta" is ours and stays.
+    emit(running_->item.record, "text_delta",
+         {{"text", delta}, {"delta", delta}, {"turnId", running_->turn_id}});
   }
 
   void on_turn_finished(uint64_t turn, const harness::TurnResult& result) {
@@ -174,15 +178,28 @@ class SessionActor : public caf::event_based_actor {
       on_summary(result);
       return;
     }
-    const nlohmann::json usage = {{"inputTokens", result.input_tokens},
-                                  {"outputTokens", result.output_tokens}};
-    emit(record, "message_end", {{"turnId", run.turn_id}});
-    emit(record, "turn", {{"turnId", run.turn_id}, {"usage", usage}});
+    if (streamed(record)) {
+      const nlohmann::json message = assistant_message(result.text, result.tool_calls);
+      emit(record, "message_end", {{"turnId", run.turn_id}, {"message", message}});
+      emit(record, "turn",
+           {{"turnId", run.turn_id},
+            {"purpose", "agent"},
+            {"model", agent_->definition.model},
+            {"durationMs", (steady_now_ns() - run.turn_started_ns) / 1'000'000},
+            {"output", message},
+            {"usage", prompt_usage(result.input_tokens, result.output_tokens)},
+            {"stopReason", result.tool_calls.empty() ? "stop" : "toolUse"},
+            {"isError", false}});
+    }
     if (!result.tool_calls.empty()) {
       on_tool_calls(result);
       return;
     }
-    emit(record, "agent_end", nlohmann::json::object());
+    if (streamed(record)) {
+      nlohmann::json messages = submission_messages(history_, record.sequence);
+      messages.push_back(assistant_message(result.text, {}));
+      emit(record, "agent_end", {{"messages", std::move(messages)}});
+    }
 
     Transition t;
     t.mutation.append.push_back(entry_of(record, "assistant", result.text, now_ms()));
@@ -236,7 +253,7 @@ class SessionActor : public caf::event_based_actor {
       return;
     }
     const harness::ToolCall call = run.pending_calls.front();
-    nlohmann::json args = nlohmann::json::parse(call.args_json, nullptr, false);
+    nlohmann::json args = parse_untrusted_json(call.args_json).value;
     if (args.is_discarded()) args = call.args_json;
     emit(run.item.record, "tool_start",
          {{"toolName", call.name}, {"toolCallId", call.id}, {"args", args}});
@@ -262,7 +279,8 @@ class SessionActor : public caf::event_based_actor {
     t.after_commit = [this, token, call, outcome, duration_ms](const StorageError* error) {
       if (error || !current_turn(token)) return;
       emit(running_->item.record, "tool_call",
-           {{"toolCallId", call.id},
+           {{"toolName", call.name},
+            {"toolCallId", call.id},
             {"isError", outcome.is_error},
             {"result", outcome.content},
             {"durationMs", duration_ms}});
@@ -321,11 +339,7 @@ class SessionActor : public caf::event_based_actor {
   enum class Phase { claiming, ready, stopping };
 
   std::shared_ptr<TurnRelay> make_relay(Running& run) {
-    bool streaming = false;
-    if (auto it = waiters_.find(run.item.record.id); it != waiters_.end()) {
-      for (const auto& observer : it->second) streaming = streaming || observer->wants_events();
-    }
-    run.streaming->store(streaming, std::memory_order_relaxed);
+    run.streaming->store(streamed(run.item.record), std::memory_order_relaxed);
     return std::make_shared<TurnRelay>(handle(), this, run.turn, run.streaming);
   }
 
@@ -342,7 +356,14 @@ class SessionActor : public caf::event_based_actor {
     run.compaction_through = history_[*cut - 1].position;
     run.turn = ++turn_counter_;
     run.turn_started_ns = steady_now_ns();
-    emit(record, "compaction_start", {{"reason", "overflow"}, {"turnId", run.turn_id}});
+    if (streamed(record)) {
+      const auto conversation = model_conversation(history_, history_.size());
+      run.messages_before_compaction = static_cast<int64_t>(conversation.size());
+      emit(record, "compaction_start",
+           {{"reason", "overflow"},
+            {"estimatedTokens", estimated_tokens(conversation)},
+            {"turnId", run.turn_id}});
+    }
     auto relay = make_relay(run);
     run.handle = agent_->model->start_turn(summary_request(history_, *cut), std::move(relay));
     arm_timeout(run.turn);
@@ -361,8 +382,16 @@ class SessionActor : public caf::event_based_actor {
     t.after_commit = [this, token, through = run.compaction_through,
                       words = result.output_tokens](const StorageError* error) {
       if (error || !current_turn(token)) return;
-      emit(running_->item.record, "compaction",
-           {{"reason", "overflow"}, {"compactedThrough", through}, {"summaryTokens", words}});
+      if (streamed(running_->item.record)) {
+        emit(running_->item.record, "compaction",
+             {{"reason", "overflow"},
+              {"messagesBefore", running_->messages_before_compaction},
+              {"messagesAfter",
+               static_cast<int64_t>(model_conversation(history_, history_.size()).size())},
+              {"durationMs", (steady_now_ns() - running_->turn_started_ns) / 1'000'000},
+              {"compactedThrough", through},
+              {"summaryTokens", words}});
+      }
       if (running_->abort_requested || phase_ != Phase::ready) {
         if (phase_ == Phase::stopping) release_running();
         return;
@@ -729,6 +758,17 @@ class SessionActor : public caf::event_based_actor {
   }
 
   // --- turns ---------------------------------------------------------------------------
+  // Whether anyone streams this submission's events: costly event fields are
+  // built only then.
+  bool streamed(const SubmissionRecord& record) const {
+    auto it = waiters_.find(record.id);
+    if (it == waiters_.end()) return false;
+    for (const auto& observer : it->second) {
+      if (observer->wants_events()) return true;
+    }
+    return false;
+  }
+
   void emit(const SubmissionRecord& record, const char* type, nlohmann::json fields) {
     auto it = waiters_.find(record.id);
     if (it == waiters_.end()) return;
@@ -757,11 +797,15 @@ class SessionActor : public caf::event_based_actor {
     run.turn_id = new_id("turn_");
     run.turn_started_ns = steady_now_ns();
     if (!is_retry) {
-      emit(record, "operation_start", {{"kind", "prompt"}});
+      emit(record, "operation_start", {{"operationKind", "prompt"}});
       emit(record, "agent_start", nlohmann::json::object());
     }
-    emit(record, "turn_start", {{"turnId", run.turn_id}, {"attempt", record.attempts}});
-    emit(record, "message_start", {{"turnId", run.turn_id}, {"role", "assistant"}});
+    emit(record, "turn_start",
+         {{"turnId", run.turn_id}, {"purpose", "agent"}, {"attempt", record.attempts}});
+    emit(record, "message_start",
+         {{"turnId", run.turn_id},
+          {"role", "assistant"},
+          {"message", {{"role", "assistant"}, {"content", nlohmann::json::array()}}}});
 
     if (!tools_ && agent_->make_tools) tools_ = agent_->make_tools(key_);
     run.tools = tools_;

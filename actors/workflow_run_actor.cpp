@@ -6,6 +6,7 @@
 #include <caf/all.hpp>
 
 #include "actors/continuation.hpp"
+#include "actors/run_events.hpp"
 #include "core/clock.hpp"
 
 namespace sluice::actors::run_messages {
@@ -53,7 +54,7 @@ class WorkflowRunActor : public caf::event_based_actor {
   const char* name() const override { return "sluice.workflow_run"; }
 
   caf::behavior make_behavior() override {
-    in_flight_ = {to_new_event(run_start_event(run_, run_.started_at_ms))};
+    in_flight_ = {to_new_event(run_start_event(run_))};
     write(true);
     return {
         [this](continue_atom, const Continuation& k) { (*k)(); },
@@ -187,27 +188,6 @@ WorkflowRunHandle spawn_workflow_run(caf::actor_system& system,
                                      persistence::RunRecord run, WorkflowRunCallbacks callbacks) {
   return WorkflowRunHandle(
       system.spawn<WorkflowRunActor>(&storage, std::move(run), std::move(callbacks)));
-}
-
-nlohmann::json run_start_event(const persistence::RunRecord& run, int64_t now) {
-  return {{"type", "run_start"},
-          {"runId", run.run_id},
-          {"timestamp", iso8601(now)},
-          {"workflowName", run.workflow_name}};
-}
-
-nlohmann::json run_end_event(const persistence::RunRecord& run,
-                             const persistence::RunEnding& ending) {
-  const auto parsed = [](const std::optional<std::string>& text) {
-    return text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json(nullptr);
-  };
-  return {{"type", "run_end"},
-          {"runId", run.run_id},
-          {"timestamp", iso8601(ending.ended_at_ms)},
-          {"result", parsed(ending.result_json)},
-          {"isError", ending.is_error},
-          {"error", parsed(ending.error_json)},
-          {"durationMs", ending.ended_at_ms - run.started_at_ms}};
 }
 
 }  // namespace sluice::actors

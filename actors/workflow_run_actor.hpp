@@ -54,9 +54,4 @@ WorkflowRunHandle spawn_workflow_run(caf::actor_system& system,
                                      persistence::StorageExecutor& storage,
                                      persistence::RunRecord run, WorkflowRunCallbacks callbacks);
 
-// The event objects the run actor writes itself.
-nlohmann::json run_start_event(const persistence::RunRecord& run, int64_t now_ms);
-nlohmann::json run_end_event(const persistence::RunRecord& run,
-                             const persistence::RunEnding& ending);
-
 }  // namespace sluice::actors

@@ -1,5 +1,6 @@
 #include "net/admin_routes.hpp"
 
+#include <filesystem>
 #include <map>
 
 #include "core/clock.hpp"
@@ -9,6 +10,20 @@
 #include "net/storage_reads.hpp"
 
 namespace sluice::net {
+namespace {
+
+// Where an agent was defined, relative to its project: the server's own
+// file-system layout is nobody's business ("" for an agent built in code).
+std::string project_relative(const std::filesystem::path& root, const std::string& source) {
+  if (source.empty()) return source;
+  const std::filesystem::path relative = std::filesystem::path(source).lexically_relative(root);
+  if (relative.empty() || *relative.begin() == "..") {
+    return std::filesystem::path(source).filename().string();
+  }
+  return relative.string();
+}
+
+}  // namespace
 
 void add_admin_routes(RouteTable& table, AdminServices services) {
   table.add(
@@ -45,17 +60,20 @@ void add_admin_routes(RouteTable& table, AdminServices services) {
   table.add({"GET", "/admin/agents", "The agents this node serves, their models and transports",
              [project = services.project](HttpRequest&, const PathParams&,
                                           std::shared_ptr<Responder> responder) {
-               nlohmann::json list = nlohmann::json::array();
-               for (const auto& [name, agent] : project->current()->agents) {
-                 nlohmann::json transports = nlohmann::json::array();
-                 if (agent.expose_http) transports.push_back("http");
-                 if (agent.expose_websocket) transports.push_back("websocket");
-                 list.push_back({{"name", name},
-                                 {"model", agent.model},
-                                 {"transports", transports},
-                                 {"source", agent.source_file}});
+               const auto current = project->current();
+               nlohmann::json items = nlohmann::json::array();
+               for (const auto& [name, agent] : current->agents) {
+                 // Flue's shape: a flag per transport, none for an unexposed agent.
+                 nlohmann::json transports = nlohmann::json::object();
+                 if (agent.expose_http) transports["http"] = true;
+                 if (agent.expose_websocket) transports["websocket"] = true;
+                 items.push_back({{"name", name},
+                                  {"transports", transports},
+                                  {"created", true},
+                                  {"model", agent.model},
+                                  {"source", project_relative(current->root, agent.source_file)}});
                }
-               responder->respond(json_response(200, {{"agents", list}}));
+               responder->respond(json_response(200, {{"items", items}}));
              },
              openapi::admin_agents_operation()});
   table.add(

@@ -97,9 +97,9 @@ json agent_prompt_operation() {
       "The outcome of a completed submission, or (Accept: text/event-stream) its events.",
       object({{"result", {{"description", "The final answer; null when none."}}}}, {"result"})));
   ok["content"]["text/event-stream"] = sse_content(
-      "The submission's events (data: Event with instanceId, eventIndex from 0), then a "
-      "`result` frame {type, submissionId, result} and `idle`. A failure after the stream "
-      "started is an `error` frame {type, instanceId, error}.");
+      "The submission's events (data: Event with instanceId, eventIndex from 0); the "
+      "`operation` event carries the result (result, isError), then `idle` closes the stream. "
+      "A failure after the stream started is one `error` frame {type, instanceId, error}.");
   json responses = body_errors();
   responses["200"] = std::move(ok);
   responses["409"] = with_submission_header(error_response(
@@ -262,17 +262,21 @@ json admin_sessions_operation() {
 json admin_agents_operation() {
   json agent = object(
       {{"name", typed("string")},
-       {"model", typed("string")},
        {"transports",
-        {{"type", "array"}, {"items", {{"type", "string"}, {"enum", {"http", "websocket"}}}}}},
+        object({{"http", {{"type", "boolean"}, {"enum", {true}}}},
+                {"websocket", {{"type", "boolean"}, {"enum", {true}}}}},
+               json::array())},
+       {"created", typed("boolean")},
+       {"model", typed("string")},
        {"source",
         {{"type", "string"},
-         {"description", "The file that defines it; \"\" when defined in code."}}}},
-      {"name", "model", "transports", "source"});
+         {"description",
+          "The file that defines it, relative to the project; \"\" when defined in code."}}}},
+      {"name", "transports", "created", "model", "source"});
   return {{"responses",
            {{"200", json_response("Every registered agent, exposed or not.",
-                                  object({{"agents", {{"type", "array"}, {"items", agent}}}},
-                                         {"agents"}))}}}};
+                                  object({{"items", {{"type", "array"}, {"items", agent}}}},
+                                         {"items"}))}}}};
 }
 
 json admin_cluster_operation() {

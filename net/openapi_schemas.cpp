@@ -104,18 +104,18 @@ json run_record() {
   json schema = object(
       {{"runId", string_schema("workflow:<name>:<ULID>")},
        {"owner", object({{"kind", {{"type", "string"}, {"enum", {"workflow"}}}},
-                         {"workflowName", {{"type", "string"}}}},
-                        {"kind", "workflowName"})},
+                         {"workflowName", {{"type", "string"}}},
+                         {"instanceId", string_schema("The run's id.")}},
+                        {"kind", "workflowName", "instanceId"})},
        {"status", {{"type", "string"}, {"enum", {"active", "completed", "errored"}}}},
        {"startedAt", timestamp("When the run started.")},
        {"payload", any_value("The payload the run was started with.")},
-       {"endedAt", nullable_timestamp("When it ended; null while active.")},
-       {"isError", {{"type", "boolean"}}},
-       {"durationMs", {{"type", {"integer", "null"}}, {"description", "Null while active."}}},
-       {"result", any_value("The workflow's result, or null.")},
-       {"error", {{"oneOf", {schema_ref("PublicErrorBody"), {{"type", "null"}}}}}}},
-      {"runId", "owner", "status", "startedAt", "payload", "endedAt", "isError", "durationMs",
-       "result", "error"});
+       {"endedAt", timestamp("When it ended; absent while active.")},
+       {"isError", {{"type", "boolean"}, {"description", "Absent while active."}}},
+       {"durationMs", {{"type", "integer"}, {"description", "Absent while active."}}},
+       {"result", any_value("A completed run's result (null when none).")},
+       {"error", schema_ref("PublicErrorBody")}},
+      {"runId", "owner", "status", "startedAt", "payload"});
   schema["description"] = "A workflow run.";
   return schema;
 }

@@ -3,17 +3,13 @@
 #include "actors/compaction.hpp"
 #include "core/clock.hpp"
 #include "core/public_error.hpp"
+#include "core/stored_json.hpp"
 
 namespace sluice::net {
 namespace {
 
 nlohmann::json time_or_null(int64_t ms) {
   return ms > 0 ? nlohmann::json(iso8601(ms)) : nlohmann::json(nullptr);
-}
-
-nlohmann::json parse_or_null(const std::optional<std::string>& text) {
-  if (!text || text->empty()) return nullptr;
-  return nlohmann::json::parse(*text, nullptr, false);
 }
 
 nlohmann::json parse_or_omit(const std::string& text) {
@@ -23,7 +19,7 @@ nlohmann::json parse_or_omit(const std::string& text) {
 }  // namespace
 
 nlohmann::json result_value(const persistence::SubmissionRecord& record) {
-  return parse_or_null(record.result_json);
+  return parsed_or_null(record.result_json);
 }
 
 nlohmann::json submission_json(const persistence::SubmissionRecord& record) {
@@ -39,8 +35,8 @@ nlohmann::json submission_json(const persistence::SubmissionRecord& record) {
       {"startedAt", time_or_null(record.started_at_ms)},
       {"settledAt", time_or_null(record.settled_at_ms)},
       {"result", result_value(record)},
-      {"error", parse_or_null(record.error_json)},
-      {"usage", parse_or_null(record.usage_json)},
+      {"error", parsed_or_null(record.error_json)},
+      {"usage", parsed_or_null(record.usage_json)},
   };
   if (!record.dispatch_id.empty()) out["dispatchId"] = record.dispatch_id;
   if (record.abort_requested) out["abortRequested"] = true;

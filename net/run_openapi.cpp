@@ -76,7 +76,7 @@ json admin_runs_operation() {
                         {{"type", "string"}, {"enum", {"active", "completed", "errored"}}}),
         query_parameter("workflowName", "Only runs of this workflow.", {{"type", "string"}}),
         query_parameter("limit", "Runs per page.",
-                        {{"type", "integer"}, {"minimum", 1}, {"maximum", 200}, {"default", 50}}),
+                        {{"type", "integer"}, {"minimum", 1}, {"maximum", 1000}, {"default", 50}}),
         query_parameter("cursor", "The nextCursor of the previous page (opaque).",
                         {{"type", "string"}})}},
       {"responses",
@@ -84,12 +84,12 @@ json admin_runs_operation() {
                     "A page of runs; nextCursor only when more may follow.",
                     {{"type", "object"},
                      {"properties",
-                      {{"runs", {{"type", "array"},
+                      {{"items", {{"type", "array"},
                                  {"items", {{"type", "object"},
                                             {"description", "A RunRecord without payload and "
                                                             "result."}}}}},
                        {"nextCursor", {{"type", "string"}}}}},
-                     {"required", {"runs"}}})},
+                     {"required", {"items"}}})},
         {"400", error_response("invalid_request: status, limit or cursor.")},
         {"503", unavailable()}}}};
 }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/text.hpp"
 #include "net/request_validation.hpp"
 #include "net/responses.hpp"
 #include "net/run_cursor.hpp"
@@ -25,7 +26,7 @@ using persistence::Transaction;
 constexpr int64_t kDefaultEventLimit = 100;
 constexpr int64_t kMaxEventLimit = 1000;
 constexpr int64_t kDefaultRunLimit = 50;
-constexpr int64_t kMaxRunLimit = 200;
+constexpr int64_t kMaxRunLimit = 1000;  // as Flue's clients may ask
 
 PublicError run_not_found(const std::string& run_id) {
   return make_error("run_not_found", "No run '" + run_id + "'.");
@@ -33,19 +34,6 @@ PublicError run_not_found(const std::string& run_id) {
 
 PublicError invalid(std::string message) {
   return make_error("invalid_request", std::move(message));
-}
-
-// "a,b": empty items are ignored, so "types=" means every type.
-std::vector<std::string> split_types(const std::string& text) {
-  std::vector<std::string> types;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t comma = text.find(',', start);
-    if (comma == std::string::npos) comma = text.size();
-    if (comma > start) types.push_back(text.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return types;
 }
 
 // Absent or empty: from the first event. Otherwise an event index; -1 is
@@ -92,7 +80,7 @@ class RunRoutes {
       responder->respond(error_response(*error));
       return;
     }
-    std::vector<std::string> types = split_types(request.query_param("types").value_or(""));
+    std::vector<std::string> types = split_comma_list(request.query_param("types").value_or(""));
     respond_from_storage(
         *deps_.storage, std::move(responder),
         [run_id = params.at("runId"), after, limit, types](Transaction& txn) {
@@ -148,7 +136,7 @@ class RunRoutes {
       if (more) runs.resize(static_cast<size_t>(limit));
       nlohmann::json list = nlohmann::json::array();
       for (const auto& run : runs) list.push_back(run_summary_json(run));
-      nlohmann::json body = {{"runs", std::move(list)}};
+      nlohmann::json body = {{"items", std::move(list)}};
       if (more) {
         body["nextCursor"] = encode_run_cursor({runs.back().started_at_ms, runs.back().run_id});
       }

@@ -66,17 +66,16 @@ class PromptChannel : public actors::SubmissionObserver {
       }
       return;
     }
+    // The result has already gone out on the `operation` event; a completed
+    // prompt ends with `idle`, a failed or aborted one with one error frame.
     if (record.state == SubmissionState::completed) {
-      write_event(
-          "result",
-          {{"type", "result"}, {"submissionId", record.id}, {"result", result_value(record)}});
+      write_event("idle", {{"type", "idle"},
+                           {"instanceId", record.key.instance},
+                           {"session", record.key.session},
+                           {"submissionId", record.id}});
     } else {
       write_error_frame(outcome_error(record));
     }
-    write_event("idle", {{"type", "idle"},
-                         {"instanceId", record.key.instance},
-                         {"session", record.key.session},
-                         {"submissionId", record.id}});
     responder_->close_stream();
   }
 

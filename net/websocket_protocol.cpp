@@ -22,9 +22,10 @@ std::string websocket_frame(const std::string& type, nlohmann::json fields) {
 }
 
 std::string websocket_error_frame(const std::optional<std::string>& request_id,
-                                  const PublicError& error) {
+                                  const PublicError& error, const std::string& run_id) {
   nlohmann::json fields = {{"error", error.to_json()}};
   if (request_id) fields["requestId"] = *request_id;
+  if (!run_id.empty()) fields["runId"] = run_id;
   return websocket_frame("error", std::move(fields));
 }
 

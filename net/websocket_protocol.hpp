@@ -22,9 +22,10 @@ inline constexpr int kMaxMalformedFramesInARow = 16;
 
 // {"version":1,"type":type,...fields}
 std::string websocket_frame(const std::string& type, nlohmann::json fields = nlohmann::json::object());
-// {"version":1,"type":"error","requestId"?,"error":<public error>}
+// {"version":1,"type":"error","requestId"?,"runId"?,"error":<public error>}: a
+// workflow socket names its run once the run exists; an agent socket never does.
 std::string websocket_error_frame(const std::optional<std::string>& request_id,
-                                  const PublicError& error);
+                                  const PublicError& error, const std::string& run_id = {});
 
 struct ClientFrame {
   std::string type;

@@ -2,6 +2,7 @@
 
 #include <mutex>
 
+#include "core/stored_json.hpp"
 #include "net/websocket_protocol.hpp"
 
 namespace sluice::net {
@@ -35,7 +36,7 @@ class SocketRun final : public workflows::RunObserver {
 
   void on_event(const nlohmann::json& event) override {
     std::lock_guard lock(mutex_);
-    if (!finished_) send("event", {{"event", event}});
+    if (!finished_) send("event", {{"runId", run_id_}, {"event", event}});
   }
 
   void on_finished(const RunRecord& run) override {
@@ -43,15 +44,11 @@ class SocketRun final : public workflows::RunObserver {
     if (finished_) return;
     if (!run.is_error) {
       finished_ = true;
-      send("result", {{"runId", run.run_id},
-                      {"result", run.result_json ? nlohmann::json::parse(*run.result_json, nullptr,
-                                                                         false)
-                                                 : nlohmann::json()}});
+      send("result", {{"runId", run.run_id}, {"result", parsed_or_null(run.result_json)}});
       socket_->close(kCloseNormal, "");
       return;
     }
-    end(run.error_json ? PublicError::from_json(nlohmann::json::parse(*run.error_json, nullptr,
-                                                                      false))
+    end(run.error_json ? PublicError::from_json(parsed_or_null(run.error_json))
                        : make_error("internal_error", "The run failed."));
   }
 
@@ -67,11 +64,13 @@ class SocketRun final : public workflows::RunObserver {
   void end(PublicError error) {
     if (finished_) return;
     finished_ = true;
-    if (!run_id_.empty()) {
+    if (run_id_.empty()) {
+      socket_->send(websocket_error_frame(request_id_, error));
+    } else {
       if (!error.meta.is_object()) error.meta = nlohmann::json::object();
       error.meta["runId"] = run_id_;
+      socket_->send(websocket_error_frame(request_id_, error, run_id_));
     }
-    socket_->send(websocket_error_frame(request_id_, error));
     socket_->close(kCloseNormal, "");
   }
 

@@ -2,6 +2,7 @@
 
 #include <mutex>
 
+#include "core/stored_json.hpp"
 #include "net/openapi_operations.hpp"
 #include "net/request_validation.hpp"
 #include "net/responses.hpp"
@@ -15,10 +16,6 @@ using persistence::RunStatus;
 constexpr const char* kRunHeader = "X-Flue-Run-Id";
 
 enum class RunMode { accepted, result, stream };
-
-nlohmann::json parsed_or_null(const std::optional<std::string>& text) {
-  return text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json(nullptr);
-}
 
 PublicError run_error(const RunRecord& run) {
   PublicError error = run.error_json
@@ -123,10 +120,8 @@ void start_run(workflows::RunStarter& runs, HttpRequest& request, const PathPara
       responder->respond(error_response(*error));
       return;
     }
-    payload = nlohmann::json::parse(request.body, nullptr, false);
-    if (payload.is_discarded()) {
-      responder->respond(
-          error_response(make_error("invalid_json", "The body is not valid JSON.")));
+    if (auto error = parse_json_value(request.body, payload)) {
+      responder->respond(error_response(*error));
       return;
     }
   }

@@ -145,7 +145,7 @@ class RunLog : public RunLogger {
     run_.append({{"type", "log"},
                  {"runId", run_id_},
                  {"timestamp", iso8601(now_ms())},
-                 {"level", level},
+                 {"level", level == "warn" || level == "error" ? level : "info"},
                  {"message", message},
                  {"attributes", attributes.is_object() ? attributes : nlohmann::json::object()}});
   }

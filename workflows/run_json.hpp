@@ -6,8 +6,8 @@
 
 namespace sluice::workflows {
 
-// runId, owner {kind, workflowName}, status, startedAt, payload, endedAt,
-// isError, durationMs, result, error (null where they do not apply yet).
+// runId, owner {kind, workflowName, instanceId}, status, startedAt, payload;
+// once ended also endedAt, isError, durationMs, and result or error.
 nlohmann::json run_record_json(const persistence::RunRecord& run);
 // The stored event object with its eventIndex.
 nlohmann::json run_event_json(const persistence::StoredRunEvent& event);

@@ -26,7 +26,8 @@ struct WorkflowError : std::runtime_error {
   PublicError error;
 };
 
-// Emits `log` events (level, message, attributes) into the run's stream.
+// Emits `log` events (level, message, attributes) into the run's stream. The
+// levels are Flue's: info, warn and error; any other level is written as info.
 class RunLogger {
  public:
   virtual ~RunLogger() = default;

@@ -36,7 +36,7 @@ TEST_CASE("a tool round trip: call recorded, run in the sandbox, result fed back
   while (auto event = stream.next(30s)) {
     types.push_back(event->event);
     if (event->event == "tool_call") tool_call = event->json();
-    if (event->event == "result") result = event->json();
+    if (event->event == "operation") result = event->json();
   }
   INFO(json(types).dump());
   CHECK(std::count(types.begin(), types.end(), "tool_start") == 1);

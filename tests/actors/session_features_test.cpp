@@ -65,14 +65,10 @@ TEST_CASE("an SSE prompt streams the turn's events, then result, then idle") {
     ++index;
     types.push_back(event->event);
     if (event->event == "text_delta") text += data["delta"].get<std::string>();
-    if (event->event == "result") {
-      CHECK(data["result"] == "one two three");
-      CHECK(data["submissionId"] == submission);
-    }
-    if (event->event != "result" && event->event != "idle") {
-      CHECK(data["instanceId"] == "sse");
-      CHECK(data["operationId"] == "op_" + submission.substr(4));
-    }
+    CHECK(data["instanceId"] == "sse");
+    CHECK(data["submissionId"] == submission);
+    CHECK_FALSE(data.contains("runId"));
+    if (event->event != "idle") CHECK(data["operationId"] == "op_" + submission.substr(4));
     if (event->event == "operation") {
       CHECK(data["isError"] == false);
       CHECK(data["result"] == "one two three");
@@ -83,9 +79,9 @@ TEST_CASE("an SSE prompt streams the turn's events, then result, then idle") {
   REQUIRE(types.size() >= 6);
   CHECK(types[0] == "operation_start");
   CHECK(types[1] == "agent_start");
-  CHECK(types[types.size() - 3] == "operation");
-  CHECK(types[types.size() - 2] == "result");
+  CHECK(types[types.size() - 2] == "operation");
   CHECK(types.back() == "idle");
+  CHECK(std::find(types.begin(), types.end(), "result") == types.end());
   CHECK(std::find(types.begin(), types.end(), "turn") != types.end());
   CHECK(stream.complete());
 }

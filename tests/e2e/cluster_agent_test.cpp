@@ -129,7 +129,7 @@ TEST_CASE("tool events of a session on another node stream through the node that
     CHECK(milestones(events) == std::vector<std::string>{"agent_start", "turn_start", "text_delta",
                                                          "turn", "tool_start", "tool_call",
                                                          "turn_start", "text_delta", "turn",
-                                                         "result", "idle"});
+                                                         "operation", "idle"});
     for (size_t i = 0; i < events.size(); ++i) CHECK(events[i]["eventIndex"] == i);
 
     const std::string ran = "ran-on-" + owner + "\n";
@@ -144,7 +144,7 @@ TEST_CASE("tool events of a session on another node stream through the node that
     CHECK(tool_call[0]["isError"] == false);
     const std::string tool_result = "exit code: 0\n<stdout>\n" + ran + "</stdout>\n";
     CHECK(tool_call[0]["result"] == tool_result);
-    const auto result = of_type(events, "result");
+    const auto result = of_type(events, "operation");
     REQUIRE(result.size() == 1);
     CHECK(result[0]["result"] == "I found: " + tool_result);
 

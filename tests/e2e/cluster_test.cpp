@@ -314,7 +314,7 @@ TEST_CASE("a stream and an abort through a node that does not own the session", 
   while (auto event = stream.next(20s)) {
     const json data = event->json();
     types.push_back(data.value("type", event->event));
-    if (data.value("type", "") == "result") result = data;
+    if (data.value("type", "") == "operation") result = data;
   }
   INFO(json(types).dump());
   CHECK(std::find(types.begin(), types.end(), "agent_start") != types.end());

@@ -228,7 +228,7 @@ std::vector<RecordedRequest> tool_conversation(const Wire& wire) {
   INFO(json(events).dump(1) << "\n" << serve.log());
   CHECK(milestones(events) == std::vector<std::string>{"agent_start", "turn_start", "text_delta",
                                                        "turn", "tool_start", "tool_call",
-                                                       "turn_start", "text_delta", "turn", "result",
+                                                       "turn_start", "text_delta", "turn", "operation",
                                                        "idle"});
   for (size_t i = 0; i < events.size(); ++i) CHECK(events[i]["eventIndex"] == i);
 
@@ -254,9 +254,11 @@ std::vector<RecordedRequest> tool_conversation(const Wire& wire) {
   CHECK(tool_call[0]["result"] == kToolResult);
   const auto turns = of_type(events, "turn");
   REQUIRE(turns.size() == 2);
-  CHECK(turns[0]["usage"] == json{{"inputTokens", 11}, {"outputTokens", 7}});
-  CHECK(turns[1]["usage"] == json{{"inputTokens", 30}, {"outputTokens", 4}});
-  const auto result = of_type(events, "result");
+  CHECK(turns[0]["usage"]["input"] == 11);
+  CHECK(turns[0]["usage"]["output"] == 7);
+  CHECK(turns[1]["usage"]["input"] == 30);
+  CHECK(turns[1]["usage"]["totalTokens"] == 34);
+  const auto result = of_type(events, "operation");
   REQUIRE(result.size() == 1);
   CHECK(result[0]["result"] == "Wrote f.txt.");
   CHECK(result[0]["submissionId"] == submission);
@@ -454,8 +456,8 @@ TEST_CASE("a stream that stalls mid-way is retried and then succeeds", "[provide
   REQUIRE(starts.size() == 2);
   CHECK(starts[0]["attempt"] == 1);
   CHECK(starts[1]["attempt"] == 2);
-  REQUIRE(of_type(events, "result").size() == 1);
-  CHECK(of_type(events, "result")[0]["result"] == "Recovered.");
+  REQUIRE(of_type(events, "operation").size() == 1);
+  CHECK(of_type(events, "operation")[0]["result"] == "Recovered.");
   CHECK(events.back()["type"] == "idle");
 
   const auto requests = fake.requests();

@@ -13,16 +13,17 @@ TEST_CASE("GET /admin/agents lists every agent with its model and transports, hi
   HttpClient client("127.0.0.1", node.port());
   auto response = client.request("GET", "/admin/agents");
   REQUIRE(response.status == 200);
-  const json agents = response.json()["agents"];
+  const json agents = response.json()["items"];
   REQUIRE(agents.size() == 3);
-  CHECK(agents[0]["name"] == "echo");  // by name
-  CHECK(agents[0]["model"] == "sluice/echo");
-  CHECK(agents[0]["transports"] == json{"http", "websocket"});
-  CHECK(agents[0]["source"].get<std::string>().ends_with("agents/echo.toml"));
+  CHECK(agents[0] == json{{"name", "echo"},  // by name
+                          {"transports", {{"http", true}, {"websocket", true}}},
+                          {"created", true},
+                          {"model", "sluice/echo"},
+                          {"source", "agents/echo.toml"}});  // relative to the project
   CHECK(agents[1]["name"] == "hidden");
-  CHECK(agents[1]["transports"] == json::array());
+  CHECK(agents[1]["transports"] == json::object());
   CHECK(agents[2]["name"] == "slow");
-  CHECK(agents[2]["transports"] == json{"http"});
+  CHECK(agents[2]["transports"] == json{{"http", true}});
 
   CHECK(client.request("POST", "/admin/agents").status == 405);
 }

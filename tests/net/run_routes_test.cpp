@@ -153,12 +153,13 @@ TEST_CASE("GET /runs/:runId and /admin/runs/:runId answer the run record", "[net
     REQUIRE(response.status == 200);
     const json run = response.json();
     CHECK(run["runId"] == id);
-    CHECK(run["owner"] == json{{"kind", "workflow"}, {"workflowName", "greet"}});
+    CHECK(run["owner"] == json{{"kind", "workflow"}, {"workflowName", "greet"}, {"instanceId", id}});
     CHECK(run["status"] == "active");
     CHECK(run["startedAt"] == "2023-11-14T22:13:20.000Z");
     CHECK(run["payload"] == json{{"name", "ada"}});
-    CHECK(run["endedAt"].is_null());
-    CHECK(run["durationMs"].is_null());
+    for (const char* ending : {"endedAt", "isError", "durationMs", "result", "error"}) {
+      CHECK_FALSE(run.contains(ending));  // absent while active, as Flue's clients expect
+    }
   }
 
   server.append(id, {"run_start", "run_end"});
@@ -450,9 +451,9 @@ TEST_CASE("GET /admin/runs lists runs newest first in stable cursor pages", "[ne
         client.request("GET", "/admin/runs?limit=2" + (cursor.empty() ? "" : "&cursor=" + cursor));
     REQUIRE(response.status == 200);
     const json body = response.json();
-    for (const auto& id : run_ids(body["runs"])) seen.push_back(id);
-    CHECK(body["runs"][0].contains("status"));
-    CHECK_FALSE(body["runs"][0].contains("payload"));
+    for (const auto& id : run_ids(body["items"])) seen.push_back(id);
+    CHECK(body["items"][0].contains("status"));
+    CHECK_FALSE(body["items"][0].contains("payload"));
     // New runs arriving between pages land before the cursor, never in the pages still to come.
     server.create_run("greet", now_ms());
     ++pages;
@@ -482,19 +483,19 @@ TEST_CASE("GET /admin/runs filters by status and workflow and rejects bad querie
     return response.json();
   };
 
-  CHECK(run_ids(list("")["runs"]) == std::vector<std::string>{c, b, a});
+  CHECK(run_ids(list("")["items"]) == std::vector<std::string>{c, b, a});
   CHECK_FALSE(list("").contains("nextCursor"));
-  CHECK(run_ids(list("?status=completed")["runs"]) == std::vector<std::string>{b});
-  CHECK(run_ids(list("?status=active")["runs"]) == std::vector<std::string>{c, a});
-  CHECK(list("?status=errored")["runs"].empty());
-  CHECK(run_ids(list("?workflowName=greet")["runs"]) == std::vector<std::string>{b, a});
-  CHECK(run_ids(list("?workflowName=greet&status=active")["runs"]) ==
+  CHECK(run_ids(list("?status=completed")["items"]) == std::vector<std::string>{b});
+  CHECK(run_ids(list("?status=active")["items"]) == std::vector<std::string>{c, a});
+  CHECK(list("?status=errored")["items"].empty());
+  CHECK(run_ids(list("?workflowName=greet")["items"]) == std::vector<std::string>{b, a});
+  CHECK(run_ids(list("?workflowName=greet&status=active")["items"]) ==
         std::vector<std::string>{a});
-  CHECK(list("?workflowName=nothing")["runs"].empty());
+  CHECK(list("?workflowName=nothing")["items"].empty());
   // Exactly one full page: no cursor promising more.
   CHECK_FALSE(list("?limit=3").contains("nextCursor"));
   CHECK(list("?limit=2").contains("nextCursor"));
-  const json summary = list("?status=completed")["runs"][0];
+  const json summary = list("?status=completed")["items"][0];
   CHECK(summary["durationMs"].is_number());
   CHECK_FALSE(summary.contains("result"));
 

@@ -22,7 +22,7 @@ inline std::vector<nlohmann::json> of_type(const std::vector<nlohmann::json>& ev
 // runs of text_delta shown once.
 inline std::vector<std::string> milestones(const std::vector<nlohmann::json>& events) {
   static const std::vector<std::string> kept = {"agent_start", "turn_start", "text_delta", "turn",
-                                                "tool_start",  "tool_call",  "result",     "idle"};
+                                                "tool_start",  "tool_call",  "operation",  "idle"};
   std::vector<std::string> out;
   for (const auto& event : events) {
     const std::string type = event["type"];
