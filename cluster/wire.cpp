@@ -4,6 +4,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "core/untrusted_json.hpp"
+
 namespace sluice::cluster {
 namespace {
 
@@ -51,9 +53,9 @@ std::optional<nlohmann::json> Sealer::open(const std::string& sealed) const {
   const size_t size = sealed.size() - kMacSize;
   const std::string expected = mac_of(secret_, body, size);
   if (CRYPTO_memcmp(expected.data(), sealed.data(), kMacSize) != 0) return std::nullopt;
-  nlohmann::json parsed = nlohmann::json::from_msgpack(body, body + size, true, false);
-  if (parsed.is_discarded() || !parsed.is_object()) return std::nullopt;
-  return parsed;
+  UntrustedJson parsed = parse_untrusted_msgpack(body, size);
+  if (!parsed.ok() || !parsed.value.is_object()) return std::nullopt;
+  return std::move(parsed.value);
 }
 
 nlohmann::json record_to_wire(const persistence::SubmissionRecord& r) {

@@ -20,9 +20,12 @@ class ToolBox;  // tool_box.hpp
 // (docs/remote-sandbox.md). cwd may hold {id} (the agent instance) and
 // {session}, so each instance or session gets a folder of its own. env values
 // "$VAR" come from the server's environment; an empty value removes a default.
+// isolation (local only): "auto" (bubblewrap where the machine allows it),
+// "bubblewrap" (start-up fails without it) or "none" (docs/security-tools.md).
 struct SandboxDefinition {
   std::string kind = "none";
   std::string cwd;
+  std::string isolation = "auto";
   std::map<std::string, std::string> env;
   std::string url;    // remote only
   std::string token;  // remote only; "$VAR" reads the server's environment

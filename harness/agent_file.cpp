@@ -84,11 +84,18 @@ void apply_sandbox(const toml::node& value, AgentDefinition& agent) {
     if (name == "kind") {
       sandbox.kind = string_value(dotted, item);
       if (sandbox.kind != "none" && sandbox.kind != "local" && sandbox.kind != "remote") {
-        throw TomlValueError(dotted, "expected \"none\", \"local\" or \"remote\", got \"" +
-                                         sandbox.kind + "\"");
+        throw TomlValueError(
+            dotted, "expected \"none\", \"local\" or \"remote\", got \"" + sandbox.kind + "\"");
       }
     } else if (name == "cwd") {
       sandbox.cwd = string_value(dotted, item);
+    } else if (name == "isolation") {
+      sandbox.isolation = string_value(dotted, item);
+      if (sandbox.isolation != "auto" && sandbox.isolation != "bubblewrap" &&
+          sandbox.isolation != "none") {
+        throw TomlValueError(dotted, "expected \"auto\", \"bubblewrap\" or \"none\", got \"" +
+                                         sandbox.isolation + "\"");
+      }
     } else if (name == "url") {
       sandbox.url = string_value(dotted, item);
     } else if (name == "token") {
@@ -101,7 +108,8 @@ void apply_sandbox(const toml::node& value, AgentDefinition& agent) {
             string_value(dotted + "." + std::string(variable.str()), text);
       }
     } else {
-      throw TomlValueError(dotted, "unknown key; known keys: kind, cwd, env, url, token");
+      throw TomlValueError(dotted,
+                           "unknown key; known keys: kind, cwd, isolation, env, url, token");
     }
   }
   if (sandbox.kind == "remote" && sandbox.url.empty()) {

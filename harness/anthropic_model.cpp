@@ -3,6 +3,7 @@
 #include <map>
 #include <utility>
 
+#include "core/untrusted_json.hpp"
 #include "harness/provider_common.hpp"
 #include "harness/provider_turn.hpp"
 #include "harness/providers.hpp"
@@ -45,7 +46,7 @@ json messages_of(const TurnRequest& request) {
       // Empty text blocks are rejected by the API.
       if (!item.text.empty()) builder.add("assistant", text_block(item.text));
     } else if (item.type == "tool_call") {
-      auto input = json::parse(item.args_json.empty() ? "{}" : item.args_json, nullptr, false);
+      auto input = parse_untrusted_json(item.args_json.empty() ? "{}" : item.args_json).value;
       if (!input.is_object()) input = json::object();  // the API only takes objects
       builder.add("assistant", {{"type", "tool_use"},
                                 {"id", item.tool_call_id},
@@ -86,7 +87,7 @@ class AnthropicTurn : public ProviderTurn {
  protected:
   void on_event(std::string_view event, std::string_view data) override {
     if (event == "ping") return;
-    const auto payload = json::parse(data, nullptr, false);
+    const auto payload = parse_untrusted_json(data).value;
     if (!payload.is_object()) {
       fail("malformed stream event " + std::string(event) + ": " + std::string(data.substr(0, 200)), false);
       return;

@@ -3,6 +3,8 @@
 #include <exception>
 #include <stdexcept>
 
+#include "core/untrusted_json.hpp"
+
 namespace sluice::harness {
 
 void FunctionTools::add(ToolSpec spec, Function function) {
@@ -18,7 +20,7 @@ void FunctionTools::add(ToolSpec spec, Function function) {
 ToolOutcome FunctionTools::call(const std::string& name, const std::string& args_json) {
   for (size_t i = 0; i < specs_.size(); ++i) {
     if (specs_[i].name != name) continue;
-    const auto args = nlohmann::json::parse(args_json, nullptr, false);
+    const auto args = parse_untrusted_json(args_json).value;
     if (args.is_discarded() || !args.is_object()) {
       return {"The arguments of " + name + " must be a JSON object, got: " + args_json, true};
     }

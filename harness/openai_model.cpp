@@ -3,6 +3,7 @@
 #include <map>
 #include <utility>
 
+#include "core/untrusted_json.hpp"
 #include "harness/provider_common.hpp"
 #include "harness/provider_turn.hpp"
 #include "harness/providers.hpp"
@@ -70,7 +71,7 @@ class OpenAiTurn : public ProviderTurn {
       complete();
       return;
     }
-    const auto chunk = json::parse(data, nullptr, false);
+    const auto chunk = parse_untrusted_json(data).value;
     if (!chunk.is_object()) {
       fail("malformed stream chunk: " + std::string(data.substr(0, 200)), false);
       return;

@@ -10,6 +10,8 @@
 #include <boost/asio/post.hpp>
 #include <nlohmann/json.hpp>
 
+#include "core/untrusted_json.hpp"
+
 namespace sluice::harness {
 namespace {
 
@@ -24,7 +26,7 @@ bool transient_status(int status) {
 // Both APIs answer errors as {"error":{"type","message"}} (Anthropic adds an outer
 // "type":"error"); anything else is quoted as it came.
 std::string error_message(const std::string& body) {
-  const auto parsed = nlohmann::json::parse(body, nullptr, false);
+  const auto parsed = parse_untrusted_json(body).value;
   if (parsed.is_object() && parsed.contains("error")) {
     const auto& error = parsed["error"];
     if (error.is_object()) {
@@ -49,7 +51,7 @@ std::string error_message(const std::string& body) {
 bool context_overflow(int status, const std::string& body) {
   if (status == 413) return true;
   if (status != 400) return false;
-  const auto parsed = nlohmann::json::parse(body, nullptr, false);
+  const auto parsed = parse_untrusted_json(body).value;
   if (parsed.is_object() && parsed.contains("error") && parsed["error"].is_object() &&
       parsed["error"].value("code", nlohmann::json()) == "context_length_exceeded") {
     return true;

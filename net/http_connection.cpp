@@ -1,6 +1,5 @@
 #include "net/http_connection.hpp"
 
-#include <strings.h>
 #include <algorithm>
 #include <exception>
 #include <tuple>
@@ -10,6 +9,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/read.hpp>
 
+#include "core/text.hpp"
 #include "net/http_wire.hpp"
 #include "net/responses.hpp"
 #include "net/websocket_handshake.hpp"
@@ -33,10 +33,6 @@ constexpr std::chrono::milliseconds kMaxLinger{2000};
 
 std::string_view view(boost::beast::string_view text) {
   return {text.data(), text.size()};
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && ::strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
 HttpRequest to_http_request(http::request<http::string_body>&& message) {
@@ -113,11 +109,29 @@ class ConnectionResponder final : public Responder {
   std::atomic<bool> gone_{false};
 };
 
-bool ConnectionRegistry::add(uint64_t id, std::weak_ptr<Connection> connection) {
+ConnectionRegistry::Admission ConnectionRegistry::add(uint64_t id,
+                                                      std::weak_ptr<Connection> connection,
+                                                      size_t max_connections) {
   std::lock_guard lock(mutex_);
-  if (closed_) return false;
-  connections_.emplace(id, std::move(connection));
-  return true;
+  Admission admission;
+  if (closed_) return admission;
+  if (connections_.size() >= max_connections) {
+    for (auto it = connections_.begin(); it != connections_.end(); ++it) {
+      if (!it->second.idle) continue;
+      admission.evicted = it->second.connection.lock();
+      connections_.erase(it);  // counted out now; it closes on its own strand
+      break;
+    }
+    if (connections_.size() >= max_connections) return admission;
+  }
+  connections_.emplace(id, Entry{std::move(connection), true});
+  admission.admitted = true;
+  return admission;
+}
+
+void ConnectionRegistry::set_idle(uint64_t id, bool idle) {
+  std::lock_guard lock(mutex_);
+  if (auto it = connections_.find(id); it != connections_.end()) it->second.idle = idle;
 }
 
 void ConnectionRegistry::remove(uint64_t id) {
@@ -129,8 +143,8 @@ std::vector<std::shared_ptr<Connection>> ConnectionRegistry::close_all() {
   std::lock_guard lock(mutex_);
   closed_ = true;
   std::vector<std::shared_ptr<Connection>> alive;
-  for (auto& [id, weak] : connections_) {
-    if (auto connection = weak.lock()) alive.push_back(std::move(connection));
+  for (auto& [id, entry] : connections_) {
+    if (auto connection = entry.connection.lock()) alive.push_back(std::move(connection));
   }
   return alive;
 }
@@ -174,8 +188,17 @@ void Connection::read_request() {
 void Connection::on_header(error_code ec) {
   if (phase_ == Phase::kClosed) return;
   if (ec) return on_read_error(ec);
-  if (parser_->is_done()) return on_request({});
+  shared_.registry.set_idle(id_, false);
   const auto& message = parser_->get();
+  // RFC 9112 section 6.3: a request whose Transfer-Encoding does not end in
+  // chunked has no length a peer agrees on (a proxy in front may read the body
+  // differently): refuse it and close, so no byte of it is read as a request.
+  if (message.find(http::field::transfer_encoding) != message.end() && !parser_->chunked()) {
+    return reply_error_and_linger(
+        make_error("invalid_request", "Transfer-Encoding must end in chunked.",
+                   "Send Content-Length, or Transfer-Encoding: chunked alone."));
+  }
+  if (parser_->is_done()) return on_request({});
   if (message.version() >= 11 && iequals(view(message[http::field::expect]), "100-continue")) {
     write(std::string(wire::kContinue));
   }
@@ -253,6 +276,7 @@ void Connection::reply_error_and_linger(const PublicError& error) {
 void Connection::next_request() {
   responder_.reset();
   phase_ = Phase::kAwaitRequest;
+  shared_.registry.set_idle(id_, true);
   if (buffer_.size() == 0) {
     arm_deadline(shared_.options.idle_timeout);
     sniff();  // unless one is already waiting
@@ -316,6 +340,14 @@ void Connection::on_sniff(error_code ec, size_t bytes) {
   }
   if (ec == asio::error::operation_aborted && phase_ == Phase::kAwaitRequest) {
     return read_request();  // cancelled by next_request(): a request is buffered
+  }
+  const bool answering = phase_ == Phase::kHandling || phase_ == Phase::kStreaming ||
+                         phase_ == Phase::kFinishing;
+  if (ec == asio::error::eof && answering) {
+    // A half-close: the client has sent all it will send and may still read.
+    // Its answer goes out, then the connection closes (no request can follow).
+    keep_alive_ = false;
+    return;
   }
   if (ec) {
     if (phase_ != Phase::kAwaitRequest && phase_ != Phase::kLingering) mark_client_gone();

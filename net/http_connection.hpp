@@ -6,12 +6,12 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -44,18 +44,31 @@ struct PostGate {
 };
 
 // Live connections, so stop() can close them.
+// The server's open connections, at most `max_connections` of them. A
+// connection is idle while it has no request under way (new, or kept alive
+// between requests); when a new one arrives at the cap, the oldest idle one is
+// closed to make room, so silent sockets cannot lock clients out.
 class ConnectionRegistry {
  public:
-  // False once close_all() ran: the caller must not start the connection.
-  bool add(uint64_t id, std::weak_ptr<Connection> connection);
+  struct Admission {
+    bool admitted = false;                // false: close the new connection unstarted
+    std::shared_ptr<Connection> evicted;  // the idle connection to close, if any
+  };
+  // Not admitted once close_all() ran, or at the cap with nothing idle.
+  Admission add(uint64_t id, std::weak_ptr<Connection> connection, size_t max_connections);
+  void set_idle(uint64_t id, bool idle);
   void remove(uint64_t id);
   // Refuses further additions and returns the connections still alive.
   std::vector<std::shared_ptr<Connection>> close_all();
 
  private:
+  struct Entry {
+    std::weak_ptr<Connection> connection;
+    bool idle = true;
+  };
   std::mutex mutex_;
   bool closed_ = false;
-  std::unordered_map<uint64_t, std::weak_ptr<Connection>> connections_;
+  std::map<uint64_t, Entry> connections_;  // by id: the oldest first
 };
 
 // Everything connections share with their server; outlives the io_context.

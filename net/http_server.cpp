@@ -34,6 +34,7 @@ struct HttpServer::Impl {
   void listen();
   void accept();
   void on_accept(error_code ec, tcp::socket socket);
+  void log_accept_failure(error_code ec);
   void close_acceptor();
   void run_io();
 
@@ -47,6 +48,8 @@ struct HttpServer::Impl {
   std::vector<std::thread> threads;
   uint16_t port = 0;
   uint64_t next_connection_id = 0;  // only touched on the acceptor's strand
+  uint64_t accept_failures = 0;     // since the last report, on the acceptor's strand
+  std::chrono::steady_clock::time_point last_accept_log{};
   bool started = false;
   bool stopped = false;
 };
@@ -91,7 +94,7 @@ void HttpServer::Impl::on_accept(error_code ec, tcp::socket socket) {
   if (ec) {
     // Out of descriptors, or the peer reset before the accept: retry without
     // spinning on an error that persists.
-    spdlog::warn("HTTP accept failed: {}", ec.message());
+    log_accept_failure(ec);
     accept_retry.expires_after(std::chrono::milliseconds(100));
     accept_retry.async_wait([this](error_code wait_ec) {
       if (!wait_ec && acceptor.is_open()) accept();
@@ -102,8 +105,22 @@ void HttpServer::Impl::on_accept(error_code ec, tcp::socket socket) {
   socket.set_option(tcp::no_delay(true), ignored);  // SSE frames are small writes
   uint64_t id = ++next_connection_id;
   auto connection = std::make_shared<Connection>(std::move(socket), shared, id);
-  if (shared.registry.add(id, connection)) connection->start();
+  auto admission = shared.registry.add(id, connection, shared.options.max_connections);
+  if (admission.evicted) admission.evicted->close();
+  if (admission.admitted) connection->start();  // else the socket closes with it
   accept();
+}
+
+// Once per 10 s at most, with how many failed meanwhile: a node out of
+// descriptors would otherwise log ten lines a second.
+void HttpServer::Impl::log_accept_failure(error_code ec) {
+  ++accept_failures;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_accept_log < std::chrono::seconds(10)) return;
+  spdlog::warn("HTTP accept failed: {} ({} time(s) since the last report)", ec.message(),
+               accept_failures);
+  accept_failures = 0;
+  last_accept_log = now;
 }
 
 void HttpServer::Impl::close_acceptor() {

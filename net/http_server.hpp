@@ -22,6 +22,8 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{60'000};  // keep-alive wait between requests
   std::chrono::milliseconds sse_heartbeat{15'000};
   int io_threads = 1;
+  // Open connections at most; at the cap the oldest idle one makes room.
+  size_t max_connections = 1024;
 };
 
 class HttpServer {

@@ -1,7 +1,6 @@
 #include "net/http_types.hpp"
 
-#include <strings.h>
-
+#include "core/text.hpp"
 #include "net/responses.hpp"
 
 namespace sluice::net {
@@ -12,10 +11,6 @@ int hex_value(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && ::strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
 // Query strings follow the WHATWG URLSearchParams rules, which is what a Node
@@ -39,6 +34,20 @@ std::string decode_form_component(std::string_view text) {
   return out;
 }
 
+// Calls visit(raw name, raw value) for each non-empty '&'-separated pair until
+// it returns false. A name without '=' has the value "".
+template <typename Visit>
+void for_each_query_pair(std::string_view rest, Visit visit) {
+  while (!rest.empty()) {
+    size_t amp = rest.find('&');
+    std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
+    if (pair.empty()) continue;
+    size_t eq = pair.find('=');
+    if (!visit(pair.substr(0, eq), eq == std::string_view::npos ? "" : pair.substr(eq + 1))) return;
+  }
+}
+
 }  // namespace
 
 std::string HttpRequest::header(std::string_view name) const {
@@ -49,18 +58,22 @@ std::string HttpRequest::header(std::string_view name) const {
 }
 
 std::optional<std::string> HttpRequest::query_param(std::string_view name) const {
-  std::string_view rest = query;
-  while (!rest.empty()) {
-    size_t amp = rest.find('&');
-    std::string_view pair = rest.substr(0, amp);
-    rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
-    if (pair.empty()) continue;
-    size_t eq = pair.find('=');
-    std::string_view raw_name = pair.substr(0, eq);
-    std::string_view raw_value = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
-    if (decode_form_component(raw_name) == name) return decode_form_component(raw_value);
-  }
-  return std::nullopt;
+  std::optional<std::string> found;
+  for_each_query_pair(query, [&](std::string_view raw_name, std::string_view raw_value) {
+    if (decode_form_component(raw_name) != name) return true;
+    found = decode_form_component(raw_value);
+    return false;
+  });
+  return found;
+}
+
+std::vector<std::pair<std::string, std::string>> HttpRequest::query_params() const {
+  std::vector<std::pair<std::string, std::string>> params;
+  for_each_query_pair(query, [&](std::string_view raw_name, std::string_view raw_value) {
+    params.emplace_back(decode_form_component(raw_name), decode_form_component(raw_value));
+    return true;
+  });
+  return params;
 }
 
 std::optional<std::string> percent_decode(std::string_view text) {

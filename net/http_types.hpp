@@ -27,6 +27,8 @@ struct HttpRequest {
   // URLSearchParams does (what Node and browsers do): '+' is a space and a
   // malformed escape stays literal. A name without '=' has the value "".
   std::optional<std::string> query_param(std::string_view name) const;
+  // Every name and value of the query, decoded the same way, in order.
+  std::vector<std::pair<std::string, std::string>> query_params() const;
 };
 
 struct HttpResponse {

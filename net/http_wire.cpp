@@ -1,18 +1,15 @@
 #include "net/http_wire.hpp"
 
-#include <strings.h>
 #include <array>
 #include <cstdio>
 
 #include <spdlog/spdlog.h>
 #include <boost/beast/http/status.hpp>
 
+#include "core/text.hpp"
+
 namespace sluice::net::wire {
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && ::strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
 
 // RFC 9110 token characters.
 bool is_token(std::string_view name) {
@@ -43,10 +40,6 @@ void append_field(std::string& out, std::string_view name, std::string_view valu
   out.append(": ");
   out.append(value);
   out.append("\r\n");
-}
-
-bool istarts_with(std::string_view text, std::string_view prefix) {
-  return text.size() >= prefix.size() && iequals(text.substr(0, prefix.size()), prefix);
 }
 
 }  // namespace

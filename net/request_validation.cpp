@@ -4,6 +4,9 @@
 #include <cctype>
 #include <charconv>
 
+#include "core/untrusted_json.hpp"
+#include "core/utf8.hpp"
+
 namespace sluice::net {
 
 std::optional<PublicError> require_json_content(const HttpRequest& request) {
@@ -19,11 +22,23 @@ std::optional<PublicError> require_json_content(const HttpRequest& request) {
                     "Send Content-Type: application/json.");
 }
 
-std::optional<PublicError> parse_json_object(const std::string& body, nlohmann::json& out) {
-  out = nlohmann::json::parse(body, nullptr, false);
-  if (out.is_discarded()) {
+std::optional<PublicError> parse_json_value(const std::string& body, nlohmann::json& out) {
+  UntrustedJson parsed = parse_untrusted_json(body);
+  if (parsed.problem == JsonProblem::too_deep) {
+    return make_error("invalid_request",
+                      "The JSON is nested more than " + std::to_string(kMaxJsonDepth) +
+                          " levels deep.",
+                      "Send a flatter value.");
+  }
+  if (!parsed.ok()) {
     return make_error("invalid_json", "The request body is not valid JSON.");
   }
+  out = std::move(parsed.value);
+  return std::nullopt;
+}
+
+std::optional<PublicError> parse_json_object(const std::string& body, nlohmann::json& out) {
+  if (auto error = parse_json_value(body, out)) return error;
   if (!out.is_object()) {
     return make_error("invalid_request", "The request body must be a JSON object.");
   }
@@ -41,6 +56,9 @@ std::optional<PublicError> read_session(const nlohmann::json& body, std::string&
   if (value.size() > kMaxIdBytes) {
     return make_error("invalid_request", "\"session\" is longer than 512 bytes.");
   }
+  if (!is_identifier_text(value)) {
+    return make_error("invalid_request", "\"session\" must not contain NUL.");
+  }
   if (value.rfind("task:", 0) == 0) {
     return make_error("invalid_request", "Session names starting with \"task:\" are reserved.");
   }
@@ -51,6 +69,9 @@ std::optional<PublicError> read_session(const nlohmann::json& body, std::string&
 std::optional<PublicError> check_instance_id(const std::string& id) {
   if (id.empty() || id.size() > kMaxIdBytes) {
     return make_error("invalid_request", "The instance id must be 1 to 512 bytes long.");
+  }
+  if (!is_identifier_text(id)) {
+    return make_error("invalid_request", "The instance id must be UTF-8 without NUL.");
   }
   return std::nullopt;
 }
@@ -64,8 +85,15 @@ std::optional<PublicError> read_idempotency_key(const HttpRequest& request,
     std::transform(lower.begin(), lower.end(), lower.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     if (lower != "idempotency-key") continue;
+    if (key) {
+      return make_error("invalid_request", "Idempotency-Key is sent more than once.",
+                        "Send one Idempotency-Key field.");
+    }
     if (value.empty() || value.size() > kMaxIdempotencyKeyBytes) {
       return make_error("invalid_request", "Idempotency-Key must be 1 to 256 bytes long.");
+    }
+    if (!is_identifier_text(value)) {
+      return make_error("invalid_request", "Idempotency-Key must be UTF-8 without NUL.");
     }
     key = value;
   }

@@ -16,7 +16,9 @@ inline constexpr size_t kMaxIdempotencyKeyBytes = 256;
 
 // 415 unless the body is declared application/json (parameters allowed).
 std::optional<PublicError> require_json_content(const HttpRequest& request);
-// 400 invalid_json / invalid_request (not an object).
+// 400 invalid_json, or invalid_request when nested deeper than kMaxJsonDepth.
+std::optional<PublicError> parse_json_value(const std::string& body, nlohmann::json& out);
+// As parse_json_value, and invalid_request when the value is not an object.
 std::optional<PublicError> parse_json_object(const std::string& body, nlohmann::json& out);
 // The "session" field: optional string, not empty, not reserved ("task:...").
 std::optional<PublicError> read_session(const nlohmann::json& body, std::string& session);

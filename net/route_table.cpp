@@ -7,6 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/utf8.hpp"
 #include "net/responses.hpp"
 
 namespace sluice::net {
@@ -83,6 +84,19 @@ void RouteTable::dispatch(HttpRequest request, std::shared_ptr<Responder> respon
       return;
     }
     segments.push_back(std::move(*decoded));
+  }
+  // Path segments and query parameters become identifiers and filters that
+  // reach storage: PostgreSQL text holds neither NUL nor invalid UTF-8.
+  const auto clean = [](const std::string& text) { return is_identifier_text(text); };
+  bool query_clean = true;
+  for (const auto& [name, value] : request.query_params()) {
+    query_clean = query_clean && clean(name) && clean(value);
+  }
+  if (!std::all_of(segments.begin(), segments.end(), clean) || !query_clean) {
+    responder->respond(error_response(make_error(
+        "invalid_request", "The request path or query holds a NUL or invalid UTF-8.",
+        "Percent-encode UTF-8 text; NUL is not allowed in a path or query.")));
+    return;
   }
 
   std::vector<std::string> allowed;

@@ -1,15 +1,11 @@
 #include "net/websocket_handshake.hpp"
 
-#include <strings.h>
-
 #include <string_view>
+
+#include "core/text.hpp"
 
 namespace sluice::net {
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && ::strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
 
 // Whether a comma-separated header value lists the token (case-insensitive).
 bool has_token(std::string_view list, std::string_view token) {

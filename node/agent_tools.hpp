@@ -25,4 +25,8 @@ SandboxFactory make_sandbox_factory(const harness::AgentDefinition& agent);
 // may drop secrets from its environment afterwards.
 ToolFactory make_tool_factory(const harness::AgentDefinition& agent);
 
+// Reads now what the factories need from the environment later (which files
+// an isolated command must not see), before the server wipes its environment.
+void remember_server_files();
+
 }  // namespace sluice::node

@@ -1,7 +1,5 @@
 #include "node/node.hpp"
 
-#include <openssl/crypto.h>
-
 #include <future>
 #include <variant>
 
@@ -24,6 +22,7 @@
 #include "net/workflow_routes.hpp"
 #include "node/agent_tools.hpp"
 #include "net/agent_routes.hpp"
+#include "net/front_door.hpp"
 #include "net/http_server.hpp"
 #include "net/openapi.hpp"
 #include "net/operational_routes.hpp"
@@ -50,15 +49,6 @@ workflows::RunDefinitions run_definitions(const harness::Project& project,
     if (auto sandbox_for = make_sandbox_factory(agent)) definitions.sandboxes[name] = sandbox_for;
   }
   return definitions;
-}
-
-bool bearer_matches(const std::string& header, const std::string& token) {
-  static constexpr std::string_view kPrefix = "Bearer ";
-  if (header.size() != kPrefix.size() + token.size() ||
-      header.compare(0, kPrefix.size(), kPrefix)) {
-    return false;
-  }
-  return CRYPTO_memcmp(header.data() + kPrefix.size(), token.data(), token.size()) == 0;
 }
 
 }  // namespace
@@ -102,8 +92,9 @@ struct Node::Impl {
   std::unique_ptr<workflows::RunEngine> runs;
   std::shared_ptr<actors::SessionContext> context;
   harness::ModelRuntime models;
-  // Tool calls block (child processes, files): a few threads of their own.
-  harness::ToolRunner tools{4};
+  // Tool calls block (child processes, files): threads of their own
+  // (SLUICE_TOOL_THREADS; `config` is initialised first).
+  harness::ToolRunner tools{config.tool_threads};
   Metrics metrics;
   std::unique_ptr<persistence::StorageExecutor> storage;
   std::shared_ptr<actors::NodeHealth> health = std::make_shared<actors::NodeHealth>();
@@ -265,16 +256,15 @@ void Node::start() {
                  context->node.node_id, context->node.incarnation, agent_count, workflow_count);
     return;
   }
-  const std::string token = impl.config.auth_token;
+  net::FrontDoorPolicy policy;
+  policy.auth_token = impl.config.auth_token;
+  policy.allowed_origins = impl.config.allowed_origins;
+  policy.loopback_only = net::is_loopback_host(impl.config.http.host);
   impl.http = std::make_unique<net::HttpServer>(
-      impl.config.http, [routes = &impl.routes, token](net::HttpRequest request,
-                                                       std::shared_ptr<net::Responder> responder) {
-        if (!token.empty() && request.path != "/healthz" &&
-            !bearer_matches(request.header("Authorization"), token)) {
-          responder->respond(
-              net::error_response(make_error("unauthorized", "A valid bearer token is required.",
-                                             "Send Authorization: Bearer <SLUICE_AUTH_TOKEN>."),
-                                  {{"WWW-Authenticate", "Bearer"}}));
+      impl.config.http, [routes = &impl.routes, policy](net::HttpRequest request,
+                                                        std::shared_ptr<net::Responder> responder) {
+        if (auto refusal = net::front_door_refusal(request, policy)) {
+          responder->respond(std::move(*refusal));
           return;
         }
         routes->dispatch(std::move(request), std::move(responder));

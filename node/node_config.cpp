@@ -1,11 +1,13 @@
 #include "node/node_config.hpp"
 
+#include "core/text.hpp"
 #include "persistence/open_database.hpp"
 
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -119,6 +121,14 @@ ClusterConfig read_cluster(const Reader& env, const std::string& database_url) {
   return cluster;
 }
 
+// Half the process's descriptor limit, so that storage, peers, tool commands
+// and the log keep descriptors when clients take all they may; at most 10,000.
+int64_t default_max_connections() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 10'000;
+  return std::clamp<int64_t>(static_cast<int64_t>(limit.rlim_cur / 2), 16, 10'000);
+}
+
 }  // namespace
 
 NodeConfig NodeConfig::from_environment(const std::function<const char*(const char*)>& lookup) {
@@ -126,6 +136,7 @@ NodeConfig NodeConfig::from_environment(const std::function<const char*(const ch
   NodeConfig config;
   config.database_url = env.text("DATABASE_URL", "");
   config.auth_token = env.text("SLUICE_AUTH_TOKEN", "");
+  config.allowed_origins = split_comma_list(env.text("SLUICE_ALLOWED_ORIGINS", ""));
   config.node_id = env.text("SLUICE_NODE_ID", host_name());
   config.log_level = env.text("SLUICE_LOG_LEVEL", "info");
 
@@ -136,9 +147,12 @@ NodeConfig NodeConfig::from_environment(const std::function<const char*(const ch
   config.http.header_timeout = env.millis("SLUICE_HEADER_TIMEOUT_MS", config.http.header_timeout);
   config.http.idle_timeout = env.millis("SLUICE_IDLE_TIMEOUT_MS", config.http.idle_timeout);
   config.http.io_threads = static_cast<int>(env.integer("SLUICE_IO_THREADS", 1, 1, 64));
+  config.http.max_connections = static_cast<size_t>(
+      env.integer("SLUICE_MAX_CONNECTIONS", default_max_connections(), 1, 1'000'000));
   config.actor_threads = static_cast<size_t>(env.integer("SLUICE_ACTOR_THREADS", 2, 1, 64));
   config.workflow_threads =
       static_cast<size_t>(env.integer("SLUICE_WORKFLOW_THREADS", 16, 1, 1024));
+  config.tool_threads = static_cast<size_t>(env.integer("SLUICE_TOOL_THREADS", 4, 1, 1024));
 
   auto& limits = config.limits;
   limits.max_queue_depth =

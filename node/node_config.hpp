@@ -36,6 +36,9 @@ struct NodeConfig {
   std::filesystem::path project_dir = ".";
   std::string database_url;  // "" = in-memory SQLite
   std::string auth_token;    // "" = no authentication
+  // SLUICE_ALLOWED_ORIGINS: web origins allowed besides the server's own host
+  // and loopback ("scheme://host[:port]", comma-separated; "*" allows any).
+  std::vector<std::string> allowed_origins;
   std::string node_id;
   std::string log_level = "info";
   net::ServerOptions http;
@@ -44,6 +47,7 @@ struct NodeConfig {
   ClusterConfig cluster;
   size_t actor_threads = 2;
   size_t workflow_threads = 16;  // workflow functions running at once (they may block)
+  size_t tool_threads = 4;       // SLUICE_TOOL_THREADS: tool calls running at once on the node
   // Agents built in C++ by an application that links Sluice, served next to
   // the project's agents/NAME.toml files (apps/example_app.cpp shows one).
   std::vector<harness::AgentDefinition> agents;

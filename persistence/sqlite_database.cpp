@@ -1,6 +1,8 @@
 #include "persistence/sqlite_database.hpp"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include "persistence/migrations.hpp"
 #include "persistence/sqlite_transaction.hpp"
@@ -12,9 +14,18 @@ namespace {
 // thread), so sqlite's per-call locking would be pure overhead.
 constexpr int kOpenFlags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
 
+// A new database file is created readable by its owner only (SQLite gives its
+// -wal and -shm files the same mode): it holds every conversation. An existing
+// file keeps the mode its owner chose.
+void create_private(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) ::close(fd);
+}
+
 }  // namespace
 
 std::unique_ptr<SqliteDatabase> SqliteDatabase::open_file(const std::string& path) {
+  create_private(path);
   return std::unique_ptr<SqliteDatabase>(new SqliteDatabase(path, "sqlite file " + path));
 }
 

@@ -12,12 +12,21 @@
 
 namespace sluice::sandbox {
 namespace fs = std::filesystem;
+namespace {
+
+bool within(const fs::path& path, const fs::path& folder) {
+  const fs::path relative = path.lexically_relative(folder);
+  return !relative.empty() && *relative.begin() != "..";
+}
+
+}  // namespace
 
 LocalSandbox::LocalSandbox(LocalSandboxOptions options)
     : env_(snapshot_environment(options.env)),
       output_cap_(options.output_cap_bytes),
       default_timeout_(options.default_timeout),
-      max_read_bytes_(options.max_read_bytes) {
+      max_read_bytes_(options.max_read_bytes),
+      isolation_(options.isolation) {
   if (output_cap_ == 0 || default_timeout_.count() <= 0 || max_read_bytes_ == 0) {
     throw SandboxError(ErrorKind::kInvalidArgument,
                        "the output cap, default timeout and read limit must be positive");
@@ -33,15 +42,48 @@ LocalSandbox::LocalSandbox(LocalSandboxOptions options)
     throw SandboxError(ErrorKind::kNotADirectory,
                        "the sandbox's working directory " + cwd_.string() + " is not a folder");
   }
+  for (const auto& path : options.hidden) {
+    // Canonical, as the working directory is, so that comparisons hold and
+    // bwrap mounts over the real place.
+    fs::path real = fs::weakly_canonical(fs::absolute(path, ec), ec);
+    if (ec || real.empty()) {
+      throw SandboxError(ErrorKind::kInvalidArgument,
+                         "cannot hide " + path.string() + " from commands: " + ec.message());
+    }
+    hidden_.push_back(std::move(real));
+  }
 }
 
-fs::path LocalSandbox::resolve(const std::string& path) const {
+// What the isolated view shows (bubblewrap.cpp builds the same): a hidden
+// path is empty, unless it encloses the working directory and the path lies
+// inside the working directory; the working directory itself is never hidden.
+bool LocalSandbox::visible(const fs::path& canonical) const {
+  for (const auto& hidden : hidden_) {
+    if (hidden == cwd_ || !within(canonical, hidden)) continue;
+    if (within(cwd_, hidden) && within(canonical, cwd_) && !within(hidden, cwd_)) continue;
+    return false;
+  }
+  return true;
+}
+
+fs::path LocalSandbox::resolve(const std::string& path, Access access) const {
   if (path.empty()) throw SandboxError(ErrorKind::kInvalidArgument, "the path is empty");
   if (path.find('\0') != std::string::npos) {
     throw SandboxError(ErrorKind::kInvalidArgument, "the path holds a NUL byte");
   }
   fs::path given(path);
-  return (given.is_absolute() ? given : cwd_ / given).lexically_normal();
+  fs::path full = (given.is_absolute() ? given : cwd_ / given).lexically_normal();
+  if (isolation_ == Isolation::kNone) return full;
+  // Symbolic links resolved, so that a link in the working directory cannot
+  // lead past the view.
+  std::error_code ec;
+  const fs::path real = fs::weakly_canonical(full, ec);
+  if (ec || !visible(real) || (access == Access::kWrite && !within(real, cwd_))) {
+    throw SandboxError(ErrorKind::kPermissionDenied,
+                       full.string() + " is outside what this isolated sandbox may " +
+                           (access == Access::kWrite ? "write" : "read"));
+  }
+  return full;
 }
 
 ExecResult LocalSandbox::exec(const ExecRequest& request) {
@@ -66,6 +108,9 @@ ExecResult LocalSandbox::exec(const ExecRequest& request) {
     throw SandboxError(ErrorKind::kInvalidArgument, "the timeout must be positive");
   }
   command.output_cap = output_cap_;
+  command.isolation = isolation_;
+  command.writable = cwd_;
+  command.hidden = hidden_;
   return run_shell_command(command);
 }
 

@@ -1,19 +1,22 @@
 #pragma once
 // The host's own file system and shell, through child processes.
 //
-// Not an isolation boundary: paths are not confined to the working directory
-// (absolute paths and ".." reach the whole file system), because the shell
-// could reach the same files anyway. Confinement comes from what runs the
-// server (a container, a VM, a dedicated user) or from a RemoteSandbox. What
-// LocalSandbox does guarantee: a command sees only an allowlisted environment
+// With isolation kBubblewrap (isolation.hpp), commands run in their own PID
+// namespace over a read-only view of the system in which `hidden` paths are
+// empty, and only the working directory is writable; the file tools keep to
+// the same view (writes only inside the working directory, hidden paths
+// refused). With kNone, paths are not confined (absolute paths and ".." reach
+// the whole file system) and commands run as the server's user next to it.
+// Either way a command sees only an allowlisted environment
 // (environment.hpp), none of the server's open files, and never outlives its
-// call (supervisor.hpp). Needs /proc and /bin/sh.
+// call. Needs /proc and /bin/sh.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
 
 #include "sandbox/environment.hpp"
+#include "sandbox/isolation.hpp"
 #include "sandbox/sandbox.hpp"
 
 namespace sluice::sandbox {
@@ -29,6 +32,9 @@ struct LocalSandboxOptions {
   size_t output_cap_bytes = 1024 * 1024;  // per stream and call
   std::chrono::milliseconds default_timeout = 120s;
   uint64_t max_read_bytes = 64 * 1024 * 1024;  // larger files fail with too_large
+  Isolation isolation = Isolation::kNone;
+  // Bubblewrap only: the server's private files (database, .env, project).
+  HiddenPaths hidden;
 };
 
 class LocalSandbox : public Sandbox {
@@ -53,13 +59,19 @@ class LocalSandbox : public Sandbox {
   ExecResult exec(const ExecRequest& request) override;
 
  private:
-  std::filesystem::path resolve(const std::string& path) const;
+  enum class Access { kRead, kWrite };
+  // The absolute path; under isolation, throws SandboxError
+  // (permission_denied) for what the isolated view does not allow.
+  std::filesystem::path resolve(const std::string& path, Access access = Access::kRead) const;
+  bool visible(const std::filesystem::path& canonical) const;
 
   std::filesystem::path cwd_;
   EnvMap env_;
   size_t output_cap_;
   std::chrono::milliseconds default_timeout_;
   uint64_t max_read_bytes_;
+  Isolation isolation_;
+  HiddenPaths hidden_;  // canonical
 };
 
 }  // namespace sluice::sandbox

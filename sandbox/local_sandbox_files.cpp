@@ -46,7 +46,7 @@ std::string LocalSandbox::read_bytes(const std::string& path) {
 }
 
 void LocalSandbox::write(const std::string& path, std::string_view bytes) {
-  fs::path target = resolve(path);
+  fs::path target = resolve(path, Access::kWrite);
   std::string full = target.string();
   std::error_code ec;
   fs::create_directories(target.parent_path(), ec);
@@ -102,7 +102,7 @@ bool LocalSandbox::exists(const std::string& path) {
 }
 
 void LocalSandbox::mkdir(const std::string& path) {
-  std::string full = resolve(path).string();
+  std::string full = resolve(path, Access::kWrite).string();
   struct stat info {};
   if (::stat(full.c_str(), &info) == 0 && !S_ISDIR(info.st_mode)) {
     throw host_error(EEXIST, "create the folder", full);
@@ -113,7 +113,7 @@ void LocalSandbox::mkdir(const std::string& path) {
 }
 
 void LocalSandbox::rm(const std::string& path, bool recursive) {
-  std::string full = resolve(path).string();
+  std::string full = resolve(path, Access::kWrite).string();
   struct stat info {};
   if (::lstat(full.c_str(), &info) != 0) throw host_error(errno, "remove", full);
   if (!recursive) {

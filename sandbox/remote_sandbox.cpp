@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/untrusted_json.hpp"
 #include "sandbox/base64.hpp"
 
 namespace sluice::sandbox {
@@ -69,7 +70,7 @@ json RemoteSandbox::call(std::string_view operation, const json& body,
   post.max_response_bytes = options_.max_response_bytes;
   HttpAnswer answer = http_post(endpoint_, post);
 
-  json parsed = json::parse(answer.body, nullptr, /*allow_exceptions=*/false);
+  json parsed = parse_untrusted_json(answer.body).value;
   if (answer.status < 200 || answer.status > 299) throw remote_error(answer.status, parsed);
   if (!parsed.is_object()) throw bad_answer(operation, "is not a JSON object");
   return parsed;

@@ -32,9 +32,13 @@ void write_all(int fd, const char* text) {
   }
 }
 
-[[noreturn]] void finish(SupervisorReport report) {
-  ssize_t ignored = ::write(kReportFd, &report, sizeof report);
+void send_report(SupervisorReport record) {
+  ssize_t ignored = ::write(kReportFd, &record, sizeof record);
   (void)ignored;  // nobody is left to tell when this fails
+}
+
+[[noreturn]] void finish(SupervisorReport outcome) {
+  send_report(outcome);
   ::_exit(0);
 }
 
@@ -142,6 +146,7 @@ void run_supervisor(const SupervisorPlan& plan) {
   pid_t shell = ::fork();
   if (shell < 0) finish({SupervisorReport::kSpawnFailed, errno});
   if (shell == 0) exec_shell(plan);
+  send_report({SupervisorReport::kStarted, shell});
 
   SupervisorReport report = wait_for_shell(shell, child_signals, plan.timeout_ms);
   // The command's life ends with the shell's: whatever it left running (in

@@ -8,6 +8,10 @@
 //
 // It runs in a fork of the multithreaded server without exec'ing: everything
 // it does is async-signal-safe. All its inputs are prepared before the fork.
+// Being a fork, it carries the server's memory and runs as the server's user:
+// the command can read or kill it. This is the isolation = "none" path
+// (docs/security-tools.md); the server therefore keeps its own clock and
+// kills the command's process group itself when the supervisor vanishes.
 #include <cstdint>
 
 namespace sluice::sandbox {
@@ -24,8 +28,9 @@ struct SupervisorPlan {
   int lifeline_fd;  // read end; EOF means the server is gone or gave up
 };
 
-// What the supervisor writes to report_fd before it exits (one write, well
-// under PIPE_BUF, so it arrives whole or not at all).
+// What the supervisor writes to report_fd: kStarted once the shell runs, then
+// the outcome before it exits (each one write, well under PIPE_BUF, so it
+// arrives whole or not at all).
 struct SupervisorReport {
   enum Outcome : int32_t {
     kExited = 1,       // value: the shell's exit code
@@ -33,6 +38,7 @@ struct SupervisorReport {
     kTimedOut = 3,     // value: unused
     kSpawnFailed = 4,  // value: errno of the failed fork
     kAbandoned = 5,    // the lifeline closed first; value unused
+    kStarted = 6,      // value: the shell's process id, which leads its process group
   };
   int32_t outcome = 0;
   int32_t value = 0;

@@ -8,6 +8,7 @@ packages=(
   libsqlite3-dev libpqxx-dev postgresql libmsgpack-cxx-dev libspdlog-dev nlohmann-json3-dev
   libtomlplusplus-dev libcli11-dev prometheus-cpp-dev
   catch2 python3
+  bubblewrap  # isolates local sandbox commands (docs/security-tools.md)
 )
 
 run_as_root() {

@@ -206,7 +206,7 @@ TEST_CASE("each wrong key is reported with the file and dotted key", "[project]"
   }
   SECTION("an unknown sandbox key") {
     expect("model = \"sluice/echo\"\n[sandbox]\nimage = \"x\"\n", "sandbox.image",
-           "unknown key; known keys: kind, cwd, env, url, token");
+           "unknown key; known keys: kind, cwd, isolation, env, url, token");
   }
   SECTION("an unknown sandbox kind") {
     expect("model = \"sluice/echo\"\n[sandbox]\nkind = \"docker\"\n", "sandbox.kind",

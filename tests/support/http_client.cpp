@@ -469,6 +469,11 @@ const std::string& RawConnection::received() const {
   return impl_->received;
 }
 
+void RawConnection::shutdown_send() {
+  error_code ignored;
+  impl_->socket.shutdown(tcp::socket::shutdown_send, ignored);
+}
+
 void RawConnection::close() {
   error_code ignored;
   impl_->socket.close(ignored);

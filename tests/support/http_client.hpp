@@ -128,6 +128,9 @@ class RawConnection {
   bool closed_by_peer(std::chrono::milliseconds timeout);
   // Every byte received so far, by read_some() and closed_by_peer().
   const std::string& received() const;
+  // Half-closes: sends FIN and keeps reading, as a client that has sent all
+  // it will send does.
+  void shutdown_send();
   // Closes our side.
   void close();
 
