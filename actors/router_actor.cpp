@@ -6,6 +6,7 @@
 
 #include "actors/continuation.hpp"
 #include "actors/messages.hpp"
+#include "actors/restart_pause.hpp"
 #include "actors/session_actor.hpp"
 #include "core/clock.hpp"
 
@@ -178,15 +179,19 @@ class RouterActor : public caf::event_based_actor {
     const SessionKey key = by_address->second;
     auto it = sessions_.find(key);
     if (it != sessions_.end()) forget(it);
-    if (down.reason && !stopping_) {
-      // A session that failed may still have work queued in storage: bring it
-      // back after a pause rather than leaving it until the next request.
-      spdlog::warn("session {} stopped: {}; restarting it shortly", key.str(),
-                   to_string(down.reason));
-      continue_after(this, std::chrono::milliseconds(1000), [this, key] {
-        send(this, ensure_atom::value, key);
-      });
+    if (!down.reason) {
+      failures_.erase(key);
+      return;
     }
+    if (stopping_) return;
+    // A session that failed may still have work queued in storage: bring it
+    // back rather than leaving it until the next request, pausing longer
+    // while it keeps failing.
+    const int failures = ++failures_[key];
+    const auto pause = restart_pause(failures);
+    spdlog::warn("session {} stopped: {}; restarting it in {} ms (failure {} in a row)",
+                 key.str(), to_string(down.reason), pause.count(), failures);
+    continue_after(this, pause, [this, key] { send(this, ensure_atom::value, key); });
   }
 
   SessionContextPtr context_;
@@ -194,6 +199,8 @@ class RouterActor : public caf::event_based_actor {
   MembersPtr members_;  // null on a single node: every session is ours
   Map sessions_;
   std::unordered_map<caf::actor_addr, SessionKey> by_address_;
+  // Failures in a row per session, until it next stops normally.
+  std::unordered_map<SessionKey, int, SessionKeyHash> failures_;
   bool stopping_ = false;
   caf::response_promise shutdown_promise_;
 };
