@@ -341,13 +341,8 @@ void Connection::on_sniff(error_code ec, size_t bytes) {
   if (ec == asio::error::operation_aborted && phase_ == Phase::kAwaitRequest) {
     return read_request();  // cancelled by next_request(): a request is buffered
   }
-  const bool answering = phase_ == Phase::kHandling || phase_ == Phase::kStreaming ||
-                         phase_ == Phase::kFinishing;
-  if (ec == asio::error::eof && answering) {
-    // A half-close: the client has sent all it will send and may still read.
-    // Its answer goes out, then the connection closes (no request can follow).
-    keep_alive_ = false;
-    return;
+  if (ec == asio::error::eof && (phase_ == Phase::kHandling || phase_ == Phase::kFinishing)) {
+    return on_half_close();
   }
   if (ec) {
     if (phase_ != Phase::kAwaitRequest && phase_ != Phase::kLingering) mark_client_gone();
@@ -369,6 +364,23 @@ void Connection::on_sniff(error_code ec, size_t bytes) {
       sniff();
       return;
   }
+}
+
+// The client sent end-of-file while its plain answer is pending or being
+// written. Over TCP that is the same as a full close until a write is refused,
+// so it is read as a half-close: the answer still goes out, then the
+// connection closes (no further request can come). A reset (or a refused
+// write) still means the client is gone. A streaming client that sends
+// end-of-file is gone (on_sniff): event-stream clients never half-close.
+void Connection::on_half_close() {
+  keep_alive_ = false;
+  if (after_write_ == AfterWrite::kNextRequest) after_write_ = AfterWrite::kLinger;
+  // The wait also keeps this connection alive until the answer is written.
+  socket_.async_wait(asio::ip::tcp::socket::wait_error, [self = shared_from_this()](error_code ec) {
+    if (ec || self->phase_ == Phase::kClosed || self->phase_ == Phase::kLingering) return;
+    self->mark_client_gone();
+    self->close_now();
+  });
 }
 
 void Connection::arm_deadline(std::chrono::milliseconds timeout) {

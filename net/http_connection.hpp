@@ -136,6 +136,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void stream_write(uint64_t serial, std::string frame);
   void close_stream(uint64_t serial);
   void upgrade_to_websocket(uint64_t serial, HttpRequest request, WebSocketUpgrade upgrade);
+  void on_half_close();
   void mark_client_gone();
 
   // Hands the socket over once nothing of ours reads or writes it.

@@ -284,9 +284,21 @@ TEST_CASE("client_gone turns true when the client leaves mid-answer", "[net][gon
     auto responder = server.held.take();
     std::this_thread::sleep_for(50ms);
     CHECK_FALSE(responder->client_gone());
-    raw.close();
+    raw.reset();
     CHECK(becomes_true([&] { return responder->client_gone(); }, 3s));
     responder->respond(json_response(200, {{"late", true}}));  // dropped, harmlessly
+  }
+  SECTION("not when it only half-closes: it still gets its answer") {
+    RawConnection raw(server.port());
+    raw.send("GET /hold HTTP/1.1\r\nHost: t\r\n\r\n");
+    auto responder = server.held.take();
+    raw.shutdown_send();
+    std::this_thread::sleep_for(200ms);
+    CHECK_FALSE(responder->client_gone());
+    responder->respond(json_response(200, {{"late", true}}));
+    CHECK(raw.closed_by_peer(5s));
+    CHECK(raw.received().find("{\"late\":true}") != std::string::npos);
+    CHECK(raw.received().find("Connection: close") != std::string::npos);
   }
   SECTION("while streaming") {
     HttpClient client("127.0.0.1", server.port());

@@ -474,6 +474,12 @@ void RawConnection::shutdown_send() {
   impl_->socket.shutdown(tcp::socket::shutdown_send, ignored);
 }
 
+void RawConnection::reset() {
+  error_code ignored;
+  impl_->socket.set_option(boost::asio::socket_base::linger(true, 0), ignored);
+  impl_->socket.close(ignored);
+}
+
 void RawConnection::close() {
   error_code ignored;
   impl_->socket.close(ignored);

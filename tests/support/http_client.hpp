@@ -130,6 +130,8 @@ class RawConnection {
   const std::string& received() const;
   // Half-closes: sends FIN and keeps reading, as a client that has sent all
   // it will send does.
+  // Closes with a reset (SO_LINGER 0), as a crashed or killed client does.
+  void reset();
   void shutdown_send();
   // Closes our side.
   void close();
