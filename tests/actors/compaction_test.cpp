@@ -61,7 +61,7 @@ TEST_CASE("an overflowing conversation is summarised, recorded, and the turn car
   json result, compaction;
   while (auto event = stream.next(10s)) {
     types.push_back(event->event);
-    if (event->event == "result") result = event->json()["result"];
+    if (event->event == "operation") result = event->json()["result"];
     if (event->event == "compaction") compaction = event->json();
   }
   CHECK(result == "2: " + message(3));

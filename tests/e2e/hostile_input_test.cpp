@@ -5,8 +5,8 @@
 // reached PostgreSQL; a Transfer-Encoding without chunked smuggled a request).
 #include <catch2/catch.hpp>
 
-#include <fstream>
 #include <sys/stat.h>
+#include <fstream>
 
 #include "persistence/postgres_test_schema.hpp"
 #include "support/http_client.hpp"
@@ -42,8 +42,10 @@ struct Server {
     options.env = std::move(env);
     options.stdout_path = dir / "serve.out";
     options.stderr_path = dir / "serve.err";
+    // With a token, /readyz wants it too: /healthz is the one open route.
+    const bool token = options.env.contains("SLUICE_AUTH_TOKEN");
     process.emplace(std::move(options));
-    REQUIRE(wait_for_http_ok(port, "/readyz", 30s, &*process));
+    REQUIRE(wait_for_http_ok(port, token ? "/healthz" : "/readyz", 30s, &*process));
   }
 
   bool alive() {
@@ -75,11 +77,12 @@ TEST_CASE("a value nested 100,000 deep is refused with 400 wherever JSON comes i
   HttpClient client("127.0.0.1", server.port);
   const std::string deep = nested_arrays(100'000);
 
-  auto dispatch = client.request("POST", "/agents/echo/deep/dispatch", "{\"input\":" + deep + "}",
-                                 kJson);
+  auto dispatch =
+      client.request("POST", "/agents/echo/deep/dispatch", "{\"input\":" + deep + "}", kJson);
   CHECK(dispatch.status == 400);
   CHECK(error_of(dispatch)["type"] == "invalid_request");
-  auto prompt = client.request("POST", "/agents/echo/deep", "{\"message\":\"x\",\"session\":" + deep + "}", kJson);
+  auto prompt = client.request("POST", "/agents/echo/deep",
+                               "{\"message\":\"x\",\"session\":" + deep + "}", kJson);
   CHECK(prompt.status == 400);
   auto workflow = client.request("POST", "/workflows/greet", deep, kJson);
   CHECK(workflow.status == 400);
@@ -118,8 +121,9 @@ TEST_CASE("NUL and invalid UTF-8 in identifiers are 400 on every backend, before
   CHECK(history.json()["entries"].empty());
   CHECK(client.request("POST", "/agents/echo/x%00y/dispatch", R"({"input":"v"})", kJson).status ==
         400);
-  CHECK(client.request("POST", "/agents/echo/x/dispatch", R"({"input":"v"})",
-                       {{"Content-Type", "application/json"}, {"Idempotency-Key", "k\xff"}})
+  CHECK(client
+            .request("POST", "/agents/echo/x/dispatch", R"({"input":"v"})",
+                     {{"Content-Type", "application/json"}, {"Idempotency-Key", "k\xff"}})
             .status == 400);
 
   for (const std::string target :
@@ -128,8 +132,8 @@ TEST_CASE("NUL and invalid UTF-8 in identifiers are 400 on every backend, before
         "/agents/echo/x/submissions?session=a%00b"}) {
     INFO(target);
     const std::string method = target == "/agents/echo/bad%FF1" ? "POST" : "GET";
-    auto response = client.request(method, target, method == "POST" ? R"({"message":"m"})" : "",
-                                   kJson);
+    auto response =
+        client.request(method, target, method == "POST" ? R"({"message":"m"})" : "", kJson);
     CHECK(response.status == 400);
     CHECK(error_of(response)["type"] == "invalid_request");
   }
@@ -142,9 +146,12 @@ TEST_CASE("a Transfer-Encoding that does not end in chunked is 400 and closes th
   for (const std::string coding : {"identity", "gzip", "chunked, identity", "xchunked"}) {
     INFO(coding);
     RawConnection raw(server.port);
-    std::string request = "POST /agents/echo/te/dispatch HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                          "Content-Type: application/json\r\nTransfer-Encoding: " + coding + "\r\n";
-    if (coding == "xchunked") request += "Content-Length: " + std::to_string(smuggled.size()) + "\r\n";
+    std::string request =
+        "POST /agents/echo/te/dispatch HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Content-Type: application/json\r\nTransfer-Encoding: " +
+        coding + "\r\n";
+    if (coding == "xchunked")
+      request += "Content-Length: " + std::to_string(smuggled.size()) + "\r\n";
     raw.send(request + "\r\n" + smuggled);
     CHECK(raw.closed_by_peer(10s));
     const std::string& answer = raw.received();
@@ -164,33 +171,37 @@ TEST_CASE("a repeated Idempotency-Key or Authorization field is 400") {
                                {"Idempotency-Key", "one"},
                                {"Idempotency-Key", "two"}});
   CHECK(twice.status == 400);
-  auto two_tokens = client.request("GET", "/admin/agents", "",
-                                   {{"Authorization", "Bearer wrong"},
-                                    {"Authorization", "Bearer secret-token"}});
+  auto two_tokens =
+      client.request("GET", "/admin/agents", "",
+                     {{"Authorization", "Bearer wrong"}, {"Authorization", "Bearer secret-token"}});
   CHECK(two_tokens.status == 400);
   CHECK(client.request("GET", "/admin/agents", "", auth).status == 200);
 }
 
-TEST_CASE("web pages of other origins cannot drive a local server; loopback Host only") {
+TEST_CASE(
+    "web pages of other origins cannot drive a local server, and only loopback Host names reach "
+    "it") {
   Server server(Backend::sqlite_file, {{"SLUICE_ALLOWED_ORIGINS", "https://app.example"}});
   HttpClient client("127.0.0.1", server.port);
   const std::string self = "http://127.0.0.1:" + std::to_string(server.port);
 
-  CHECK_THROWS(WebSocketClient(server.port, "/agents/echo/o", {{"Origin", "https://evil.example"}}));
+  CHECK_THROWS(
+      WebSocketClient(server.port, "/agents/echo/o", {{"Origin", "https://evil.example"}}));
   WebSocketClient from_local(server.port, "/agents/echo/o", {{"Origin", "http://localhost:5173"}});
   CHECK(from_local.next(10s));
   WebSocketClient from_allowed(server.port, "/agents/echo/o", {{"Origin", "https://app.example"}});
   CHECK(from_allowed.next(10s));
 
-  auto evil_post = client.request("POST", "/agents/echo/o/dispatch", R"({"input":"v"})",
-                                  {{"Content-Type", "application/json"},
-                                   {"Origin", "https://evil.example"}});
+  auto evil_post =
+      client.request("POST", "/agents/echo/o/dispatch", R"({"input":"v"})",
+                     {{"Content-Type", "application/json"}, {"Origin", "https://evil.example"}});
   CHECK(evil_post.status == 403);
   CHECK(error_of(evil_post)["type"] == "forbidden");
   CHECK(client.request("POST", "/workflows/greet", "", {{"Origin", "null"}}).status == 403);
   CHECK(client.request("GET", "/healthz", "", {{"Origin", "https://evil.example"}}).status == 200);
-  CHECK(client.request("POST", "/agents/echo/o/dispatch", R"({"input":"v"})",
-                       {{"Content-Type", "application/json"}, {"Origin", self}})
+  CHECK(client
+            .request("POST", "/agents/echo/o/dispatch", R"({"input":"v"})",
+                     {{"Content-Type", "application/json"}, {"Origin", self}})
             .status == 202);
 
   // DNS rebinding: a name pointed at 127.0.0.1 arrives with its own Host.
@@ -222,16 +233,17 @@ TEST_CASE("silent connections past the cap make room for new clients, oldest fir
   const auto started = std::chrono::steady_clock::now();
   CHECK(client.request("GET", "/healthz", "", {}, 5s).status == 200);
   CHECK(std::chrono::steady_clock::now() - started < 3s);  // not after a header timeout
-  CHECK(silent.front()->closed_by_peer(5s));                // the oldest went first
+  CHECK(silent.front()->closed_by_peer(5s));               // the oldest went first
 }
 
 TEST_CASE("a client that half-closes after its request still gets the answer") {
   Server server(Backend::sqlite_file);
   RawConnection raw(server.port);
   const std::string body = R"({"message":"half"})";
-  raw.send("POST /agents/echo/half HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-           "Content-Type: application/json\r\nContent-Length: " +
-           std::to_string(body.size()) + "\r\n\r\n" + body);
+  raw.send(
+      "POST /agents/echo/half HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+      "Content-Type: application/json\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body);
   raw.shutdown_send();
   CHECK(raw.closed_by_peer(20s));
   CHECK(raw.received().rfind("HTTP/1.1 200", 0) == 0);

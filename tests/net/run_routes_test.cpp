@@ -500,7 +500,7 @@ TEST_CASE("GET /admin/runs filters by status and workflow and rejects bad querie
   CHECK_FALSE(summary.contains("result"));
 
   for (const std::string bad :
-       {"?status=done", "?limit=0", "?limit=201", "?cursor=!!!", "?cursor=YWJj", "?cursor=x",
+       {"?status=done", "?limit=0", "?limit=1001", "?cursor=!!!", "?cursor=YWJj", "?cursor=x",
         "?cursor=OmFiYw", "?cursor=LTE6YQ"}) {
     INFO(bad);
     auto response = client.request("GET", "/admin/runs" + bad);
