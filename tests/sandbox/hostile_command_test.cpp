@@ -25,20 +25,13 @@ using sluice::sandbox::LocalSandboxOptions;
 using sluice::sandbox::SandboxError;
 using sluice::sandbox::test::error_of;
 using sluice::sandbox::test::read_pid;
+using sluice::sandbox::test::run;
 using sluice::sandbox::test::read_text;
 using sluice::sandbox::test::write_text;
 using sluice::test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-
-ExecResult run(LocalSandbox& sandbox, const std::string& command,
-               std::chrono::milliseconds timeout = 60s) {
-  ExecRequest request;
-  request.command = command;
-  request.timeout = timeout;
-  return sandbox.exec(request);
-}
 
 std::chrono::steady_clock::duration time_of(const std::function<void()>& action) {
   const auto start = std::chrono::steady_clock::now();

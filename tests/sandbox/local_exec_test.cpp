@@ -27,19 +27,12 @@ using sluice::sandbox::test::children_of;
 using sluice::sandbox::test::error_of;
 using sluice::sandbox::test::process_exists;
 using sluice::sandbox::test::read_pid;
+using sluice::sandbox::test::run;
 using sluice::sandbox::test::wait_for_file;
 using sluice::test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-
-ExecResult run(LocalSandbox& sandbox, const std::string& command,
-               std::chrono::milliseconds timeout = 60s) {
-  ExecRequest request;
-  request.command = command;
-  request.timeout = timeout;
-  return sandbox.exec(request);
-}
 
 EnvMap parse_env(const std::string& text) {
   EnvMap env;

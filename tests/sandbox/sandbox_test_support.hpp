@@ -16,6 +16,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "sandbox/local_sandbox.hpp"
 #include "sandbox/sandbox.hpp"
 
 namespace sluice::sandbox::test {
@@ -30,6 +31,15 @@ SandboxError error_of(Action&& action) {
   }
   FAIL("expected a SandboxError");
   throw std::logic_error("unreachable");
+}
+
+// Runs `command` in `sandbox` with `timeout`.
+inline ExecResult run(LocalSandbox& sandbox, const std::string& command,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
+  ExecRequest request;
+  request.command = command;
+  request.timeout = timeout;
+  return sandbox.exec(request);
 }
 
 inline std::string read_text(const std::filesystem::path& path) {

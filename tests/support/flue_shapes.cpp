@@ -115,6 +115,19 @@ void assistant_message(Shape& event, const std::string& key, Problems& problems)
   }
 }
 
+// run_start and run_resume name their run the same way.
+void run_identity(Shape& e, Problems& p) {
+  e.string("runId");
+  e.string("instanceId");
+  e.string("workflowName");
+  e.string("startedAt");
+  if (!e.has("owner")) return e.fail(e.at("owner"), "is missing");
+  Shape owner(e.at_key("owner"), e.at("owner"), p);
+  owner.literal("kind", "workflow");
+  owner.string("workflowName");
+  owner.string("instanceId");
+}
+
 // The fields each event type requires beyond its base, as Flue 0.10's event
 // schema has them.
 using EventRule = std::function<void(Shape&, Problems&)>;
@@ -122,35 +135,10 @@ const std::map<std::string, EventRule>& event_rules() {
   static const std::map<std::string, EventRule> rules = {
       {"run_start",
        [](Shape& e, Problems& p) {
-         e.string("runId");
-         e.string("instanceId");
-         e.string("workflowName");
-         e.string("startedAt");
+         run_identity(e, p);
          e.any("payload");
-         if (e.has("owner")) {
-           Shape owner(e.at_key("owner"), e.at("owner"), p);
-           owner.literal("kind", "workflow");
-           owner.string("workflowName");
-           owner.string("instanceId");
-         } else {
-           e.fail(e.at("owner"), "is missing");
-         }
        }},
-      {"run_resume",
-       [](Shape& e, Problems& p) {
-         e.string("runId");
-         e.string("instanceId");
-         e.string("workflowName");
-         e.string("startedAt");
-         if (e.has("owner")) {
-           Shape owner(e.at_key("owner"), e.at("owner"), p);
-           owner.literal("kind", "workflow");
-           owner.string("workflowName");
-           owner.string("instanceId");
-         } else {
-           e.fail(e.at("owner"), "is missing");
-         }
-       }},
+      {"run_resume", run_identity},
       {"run_end",
        [](Shape& e, Problems&) {
          e.string("runId");
