@@ -33,11 +33,13 @@ struct Server {
           "model = \"sluice/echo\"\nexpose = [\"http\", \"websocket\"]\n");
     write(dir / "project/agents/tools.toml",
           "model = \"sluice/scripted\"\nexpose = [\"http\"]\ntools = [\"bash\"]\n"
-          "[sandbox]\nkind = \"local\"\ncwd = \"" + (dir / "work").string() + "\"\n"
-          "[model_options]\nloop = true\n"
-          "[[model_options.turns]]\ntext = \"Looking.\"\n"
-          "tool_calls = [{ name = \"bash\", args = { command = \"echo found\" } }]\n"
-          "[[model_options.turns]]\ntext = \"I saw {last_tool_result}\"\n");
+          "[sandbox]\nkind = \"local\"\ncwd = \"" +
+              (dir / "work").string() +
+              "\"\n"
+              "[model_options]\nloop = true\n"
+              "[[model_options.turns]]\ntext = \"Looking.\"\n"
+              "tool_calls = [{ name = \"bash\", args = { command = \"echo found\" } }]\n"
+              "[[model_options.turns]]\ntext = \"I saw {last_tool_result}\"\n");
     write(dir / "project/agents/broken.toml",
           "model = \"openai/gpt-test\"\nexpose = [\"http\", \"websocket\"]\nmax_attempts = 1\n");
     write(dir / "project/agents/hidden.toml", "model = \"sluice/echo\"\n");
@@ -70,9 +72,9 @@ void require_no_problems(const flue::Problems& problems, const json& value) {
 // Every frame of one prompt's SSE answer.
 std::vector<SseEvent> prompt_frames(HttpClient& client, const std::string& agent,
                                     const std::string& id, const std::string& message) {
-  SseStream stream = client.open_sse("POST", "/agents/" + agent + "/" + id,
-                                     json{{"message", message}}.dump(),
-                                     {{"Content-Type", "application/json"}});
+  SseStream stream =
+      client.open_sse("POST", "/agents/" + agent + "/" + id, json{{"message", message}}.dump(),
+                      {{"Content-Type", "application/json"}});
   REQUIRE(stream.status() == 200);
   std::vector<SseEvent> frames;
   while (auto frame = stream.next(30s)) frames.push_back(*frame);
@@ -194,7 +196,10 @@ TEST_CASE("every agent socket message has Flue's shape and none names a run") {
     messages.push_back(*message);
     return *message;
   };
-  CHECK(next() == json{{"version", 1}, {"type", "ready"}, {"target", "agent"}, {"name", "echo"},
+  CHECK(next() == json{{"version", 1},
+                       {"type", "ready"},
+                       {"target", "agent"},
+                       {"name", "echo"},
                        {"instanceId", "ws-shape"}});
   socket.send(R"({"version":1,"type":"ping","requestId":"p"})");
   CHECK(next() == json{{"version", 1}, {"type", "pong"}, {"requestId", "p"}});
@@ -228,8 +233,8 @@ TEST_CASE("every workflow socket message has Flue's shape, with the runId at the
     require_no_problems(flue::workflow_socket_message(*message, "greet"), *message);
     messages.push_back(*message);
     if (messages.size() == 1) {
-      CHECK(*message == json{{"version", 1}, {"type", "ready"}, {"target", "workflow"},
-                             {"name", "greet"}});
+      CHECK(*message ==
+            json{{"version", 1}, {"type", "ready"}, {"target", "workflow"}, {"name", "greet"}});
       socket.send(R"({"version":1,"type":"invoke","requestId":"w1","payload":{"name":"Ada"}})");
     }
   }
@@ -272,11 +277,14 @@ TEST_CASE("admin lists, run records, summaries and events have Flue's shapes") {
     CHECK(item["source"] == "agents/" + item["name"].get<std::string>() + ".toml");
   }
 
-  const json ok = client.request("POST", "/workflows/greet?wait=result", R"({"name":"Ada"})",
-                                 {{"Content-Type", "application/json"}}).json();
+  const json ok = client
+                      .request("POST", "/workflows/greet?wait=result", R"({"name":"Ada"})",
+                               {{"Content-Type", "application/json"}})
+                      .json();
   const std::string ok_id = ok["_meta"]["runId"];
-  const json accepted = client.request("POST", "/workflows/fails", "{}",
-                                       {{"Content-Type", "application/json"}}).json();
+  const json accepted =
+      client.request("POST", "/workflows/fails", "{}", {{"Content-Type", "application/json"}})
+          .json();
   CHECK(accepted == json{{"status", "accepted"}, {"runId", accepted["runId"]}});
   const std::string failed_id = accepted["runId"];
 

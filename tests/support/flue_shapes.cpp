@@ -64,7 +64,8 @@ class Shape {
  private:
   void required(const std::string& key, bool (json::*test)() const noexcept, const char* what) {
     if (!ok()) return;
-    if (!value_.contains(key)) return fail(at(key), std::string("is missing (must be ") + what + ")");
+    if (!value_.contains(key))
+      return fail(at(key), std::string("is missing (must be ") + what + ")");
     if (!(value_.at(key).*test)()) {
       fail(at(key), std::string("must be ") + what + ", is " + value_.at(key).dump());
     }
@@ -147,7 +148,8 @@ const std::map<std::string, EventRule>& event_rules() {
        }},
       {"agent_start", [](Shape&, Problems&) {}},
       {"agent_end", [](Shape& e, Problems&) { e.array("messages"); }},
-      {"turn_start", [](Shape& e, Problems&) {
+      {"turn_start",
+       [](Shape& e, Problems&) {
          e.string("turnId");
          e.one_of("purpose", kPurposes);
        }},
@@ -168,7 +170,8 @@ const std::map<std::string, EventRule>& event_rules() {
          e.array("toolResults");
        }},
       {"message_start", [](Shape& e, Problems&) { e.any("message"); }},
-      {"message_update", [](Shape& e, Problems&) {
+      {"message_update",
+       [](Shape& e, Problems&) {
          e.any("message");
          e.any("assistantMessageEvent");
        }},
@@ -177,7 +180,8 @@ const std::map<std::string, EventRule>& event_rules() {
       {"thinking_start", [](Shape&, Problems&) {}},
       {"thinking_delta", [](Shape& e, Problems&) { e.string("delta"); }},
       {"thinking_end", [](Shape& e, Problems&) { e.string("content"); }},
-      {"tool_start", [](Shape& e, Problems&) {
+      {"tool_start",
+       [](Shape& e, Problems&) {
          e.string("toolName");
          e.string("toolCallId");
        }},
@@ -200,7 +204,8 @@ const std::map<std::string, EventRule>& event_rules() {
          assistant_message(e, "output", p);
          usage(e, "usage", p);
        }},
-      {"task_start", [](Shape& e, Problems&) {
+      {"task_start",
+       [](Shape& e, Problems&) {
          e.string("taskId");
          e.string("prompt");
        }},
@@ -222,7 +227,8 @@ const std::map<std::string, EventRule>& event_rules() {
          e.number("durationMs");
          usage(e, "usage", p);
        }},
-      {"operation_start", [](Shape& e, Problems&) {
+      {"operation_start",
+       [](Shape& e, Problems&) {
          e.string("operationId");
          e.one_of("operationKind", kOperationKinds);
        }},
@@ -234,7 +240,8 @@ const std::map<std::string, EventRule>& event_rules() {
          e.boolean("isError");
          usage(e, "usage", p);
        }},
-      {"log", [](Shape& e, Problems&) {
+      {"log",
+       [](Shape& e, Problems&) {
          e.one_of("level", {"info", "warn", "error"});
          e.string("message");
          e.optional_object("attributes");
@@ -269,7 +276,9 @@ Problems any_event(const json& event, const std::string& path) {
   return problems;
 }
 
-void append(Problems& to, const Problems& from) { to.insert(to.end(), from.begin(), from.end()); }
+void append(Problems& to, const Problems& from) {
+  to.insert(to.end(), from.begin(), from.end());
+}
 
 void owner(Shape& parent, Problems& problems, const std::string& run_id) {
   if (!parent.has("owner")) return parent.fail(parent.at("owner"), "is missing");
@@ -366,8 +375,10 @@ Problems agent_socket_message(const json& message, const std::string& name,
   } else if (type == "event") {
     m.string("requestId");
     m.only({"version", "type", "requestId", "event"});
-    if (m.has("event")) append(problems, agent_event(message["event"], instance_id));
-    else m.fail(m.at("event"), "is missing");
+    if (m.has("event"))
+      append(problems, agent_event(message["event"], instance_id));
+    else
+      m.fail(m.at("event"), "is missing");
   } else if (type == "result") {
     m.string("requestId");
     m.any("result");
@@ -378,10 +389,13 @@ Problems agent_socket_message(const json& message, const std::string& name,
   } else if (type == "error") {
     m.optional_string("requestId");
     m.only({"version", "type", "requestId", "error"});
-    if (m.has("error")) append(problems, public_error(message["error"]));
-    else m.fail(m.at("error"), "is missing");
+    if (m.has("error"))
+      append(problems, public_error(message["error"]));
+    else
+      m.fail(m.at("error"), "is missing");
   } else {
-    m.fail(m.at("type"), "is not an agent socket message type: " + message.value("type", json()).dump());
+    m.fail(m.at("type"),
+           "is not an agent socket message type: " + message.value("type", json()).dump());
   }
   return problems;
 }
@@ -405,8 +419,10 @@ Problems workflow_socket_message(const json& message, const std::string& name) {
     m.string("requestId");
     m.string("runId");
     m.only({"version", "type", "requestId", "runId", "event"});
-    if (m.has("event")) append(problems, run_event(message["event"], false));
-    else m.fail(m.at("event"), "is missing");
+    if (m.has("event"))
+      append(problems, run_event(message["event"], false));
+    else
+      m.fail(m.at("event"), "is missing");
   } else if (type == "result") {
     m.string("requestId");
     m.string("runId");
@@ -416,10 +432,13 @@ Problems workflow_socket_message(const json& message, const std::string& name) {
     m.optional_string("requestId");
     m.optional_string("runId");
     m.only({"version", "type", "requestId", "runId", "error"});
-    if (m.has("error")) append(problems, public_error(message["error"]));
-    else m.fail(m.at("error"), "is missing");
+    if (m.has("error"))
+      append(problems, public_error(message["error"]));
+    else
+      m.fail(m.at("error"), "is missing");
   } else {
-    m.fail(m.at("type"), "is not a workflow socket message type: " + message.value("type", json()).dump());
+    m.fail(m.at("type"),
+           "is not a workflow socket message type: " + message.value("type", json()).dump());
   }
   return problems;
 }
