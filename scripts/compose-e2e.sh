@@ -548,7 +548,7 @@ traffic_round() {  # round [extra client args]
 }
 
 # A streamed prompt through HAProxy: events arrive and the stream ends with
-# result + idle (buffering or a short timeout in the proxy would break it).
+# operation (which carries the result) + idle (buffering or a short timeout in the proxy would break it).
 sse_check() {
   local out=$work/sse.txt attempt
   for attempt in 1 2 3 4 5 6 7 8 9 10; do
@@ -558,9 +558,9 @@ sse_check() {
       "http://127.0.0.1:$entry_port/agents/slow-echo/e2e-sse-$project" || true
     if grep -q '^HTTP/1.1 200' "$work/sse.headers" 2>/dev/null &&
        grep -qi '^content-type: text/event-stream' "$work/sse.headers" &&
-       grep -q '^event: text_delta' "$out" && grep -q '^event: result' "$out" &&
+       grep -q '^event: text_delta' "$out" && grep -q '^event: operation$' "$out" &&
        grep -q '^event: idle' "$out"; then
-      log "SSE through the entry point: $(grep -c '^event:' "$out") events, ends with result + idle"
+      log "SSE through the entry point: $(grep -c '^event:' "$out") events, ends with operation + idle"
       return 0
     fi
     log "SSE attempt $attempt: $(head -n1 "$work/sse.headers" 2>/dev/null | tr -d '\r') $(head -c 200 "$out" 2>/dev/null)"
