@@ -1,6 +1,7 @@
 #include "net/responses.hpp"
 
 #include <strings.h>
+#include <algorithm>
 #include <cmath>
 
 namespace sluice::net {
@@ -21,12 +22,18 @@ bool has_header(const Headers& headers, std::string_view name) {
   return false;
 }
 
+// A day: the meta may come from a peer node, and a double beyond int64 would
+// make the conversion undefined (found by fuzz/cluster_envelope_fuzz.cpp).
+constexpr double kMaxRetryAfterSeconds = 86400;
+
 // Whole seconds, rounded up so a client never comes back too early.
 std::string retry_after_seconds(const nlohmann::json& meta) {
   int64_t seconds = 1;
   if (meta.is_object() && meta.contains("retryAfter") && meta["retryAfter"].is_number()) {
     double value = meta["retryAfter"].get<double>();
-    if (std::isfinite(value) && value > 0) seconds = static_cast<int64_t>(std::ceil(value));
+    if (std::isfinite(value) && value > 0) {
+      seconds = static_cast<int64_t>(std::ceil(std::min(value, kMaxRetryAfterSeconds)));
+    }
   }
   return std::to_string(seconds);
 }

@@ -61,6 +61,15 @@ TEST_CASE("error_response adds Retry-After to 429", "[net][responses]") {
   CHECK(body["error"]["meta"]["retryAfter"] == 7);
 }
 
+TEST_CASE("Retry-After from a peer's huge retryAfter is capped at a day", "[net][responses]") {
+  // A meta relayed from another node may carry any number; beyond int64 the
+  // conversion was undefined behaviour (fuzz/corpus/cluster_envelope/crash-*).
+  CHECK(header_of(error_response(make_error("overloaded", "Full.", "", {{"retryAfter", 9.9e155}})),
+                  "Retry-After") == "86400");
+  CHECK(header_of(error_response(make_error("overloaded", "Full.", "", {{"retryAfter", 1e300}})),
+                  "Retry-After") == "86400");
+}
+
 TEST_CASE("sse_frame has the exact wire shape", "[net][responses]") {
   CHECK(sse_frame("text_delta", 3, {{"type", "text_delta"}, {"delta", "a\nb"}}) ==
         "event: text_delta\nid: 3\ndata: {\"delta\":\"a\\nb\",\"type\":\"text_delta\"}\n\n");
