@@ -18,13 +18,26 @@ void pack_text(Packer& packer, std::string_view key, const std::string& value) {
   packer.pack(value);
 }
 
+// A stored payload is a shallow map; deeper nesting is damage, not data.
+constexpr size_t kMaxPayloadDepth = 16;
+
+// msgpack preallocates a container from its declared length, so five bytes
+// declaring a map of 2^32 entries asked for 256 GiB (found by
+// fuzz/payload_codec_fuzz.cpp). Every element takes at least one byte (a map
+// entry two), so no honest length exceeds what the bytes can hold.
+msgpack::unpack_limit limits_for(std::string_view bytes) {
+  const size_t size = bytes.size();
+  return msgpack::unpack_limit(size, size / 2, size, size, size, kMaxPayloadDepth);
+}
+
 // The decoded map of one payload, checked for a version this build can read.
 class PayloadMap {
  public:
   PayloadMap(std::string_view bytes, const char* what) : what_(what) {
     size_t offset = 0;
     try {
-      handle_ = msgpack::unpack(bytes.data(), bytes.size(), offset);
+      handle_ =
+          msgpack::unpack(bytes.data(), bytes.size(), offset, nullptr, nullptr, limits_for(bytes));
     } catch (const std::exception& e) {
       fail(std::string("not valid msgpack (") + e.what() + ")");
     }

@@ -118,5 +118,20 @@ TEST_CASE("malformed payloads are refused with a reason", "[payload]") {
   CHECK_THROWS_WITH(decode_submission_input(good + "\x01"), Catch::Contains("trailing"));
 }
 
+TEST_CASE("a declared length the bytes cannot hold is refused before allocating", "[payload]") {
+  // fuzz/corpus/payload_codec/crash-map32-*: a map32 header declaring about
+  // 2^32 entries made msgpack preallocate 256 GiB for a 24-byte payload.
+  const std::string map32 = std::string("\x83\xa1v\xdf\xfb\xff\xff\xfd", 8) + "t";
+  CHECK_THROWS_WITH(decode_submission_input(map32), Catch::Contains("size overflow"));
+  const std::string array32 = std::string("\x82\xa1v\x01\xa4text\xdd\x7f\xff\xff\xff", 14);
+  CHECK_THROWS_WITH(decode_submission_input(array32), Catch::Contains("size overflow"));
+  // A string is only taken once all its bytes are there: refused, allocating nothing.
+  const std::string str32 = std::string(
+      "\x82\xa1v\x01\xa4text\xdb\x7f\xff\xff\xff"
+      "ab",
+      16);
+  CHECK_THROWS_WITH(decode_submission_input(str32), Catch::Contains("insufficient bytes"));
+}
+
 }  // namespace
 }  // namespace sluice::persistence
