@@ -21,19 +21,11 @@
 // which would print a message without the file and key: any other exception
 // type escaping is a finding.
 //
-// toml++ is a shared library in production (Debian's libtomlplusplus3); its
-// implementation is compiled into this target instead (TOML_IMPLEMENTATION
-// below, the same 3.3 sources and configuration), so that libFuzzer sees the
-// parser's coverage too. Its assertions are off, as in that library (built
-// with NDEBUG, by GCC 12, where TOML_ASSERT_ASSUME is a no-op): with them on,
-// `[` at the end of a line fails an assertion in parse_key() that the release
-// library answers with a parse_error (docs/fuzzing.md). Not covered: node/agent_tools.cpp (tool names and
-// sandboxes are checked again when the node builds its agent table) and the
-// providers' model construction.
-#define TOML_IMPLEMENTATION
-#define TOML_ASSERT(expr) static_cast<void>(0)
-#include <toml++/toml.h>
-
+// toml++'s parser is compiled into sluice_harness (harness/toml.hpp), the
+// same code the server runs, so libFuzzer sees its coverage too.
+// Not covered: node/agent_tools.cpp (tool names and sandboxes are checked
+// again when the node builds its agent table) and the providers' model
+// construction.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -43,6 +35,7 @@
 
 #include "fuzz_support.hpp"
 #include "harness/project.hpp"
+#include "harness/toml.hpp"
 #include "workflows/workflow_file.hpp"
 
 namespace {

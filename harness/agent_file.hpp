@@ -3,7 +3,7 @@
 #include <filesystem>
 #include <string>
 
-#include <toml++/toml.h>
+#include "harness/toml.hpp"
 
 #include "harness/agent_definition.hpp"
 

@@ -5,8 +5,8 @@
 #include <string>
 #include <utility>
 
-#include <toml++/toml.h>
 #include <nlohmann/json.hpp>
+#include "harness/toml.hpp"
 
 namespace sluice::harness {
 

@@ -153,6 +153,21 @@ TEST_CASE("syntax errors give the file, line and column", "[project]") {
                                         ": TOML syntax error at line 3, column 11: "));
 }
 
+TEST_CASE("a non-ASCII character after a value is a syntax error", "[project]") {
+  // toml++ 3.3.0 reached __builtin_unreachable() here (harness/toml.hpp;
+  // fuzz/corpus/definition_toml/crash-*): undefined behaviour, not an answer.
+  TempDir dir;
+  for (const std::string character : {"\u00a7", "\u00e9", "\u3001", "\ufe00"}) {
+    const auto message =
+        error_for(dir, "echo.toml", "model = \"sluice/echo\"\nx = 1" + character + "\n");
+    CHECK_THAT(message, Catch::StartsWith(file_in(dir, "echo.toml") +
+                                          ": TOML syntax error at line 2, column 6: "));
+  }
+  write_file(dir / "agents" / "echo.toml",
+             "model = \"sluice/echo\" # caf\u00e9 \u00a7\ninstructions = \"caf\u00e9 \u3001\"\n");
+  CHECK(load_project(dir.path()).find_agent("echo")->instructions == "caf\u00e9 \u3001");
+}
+
 TEST_CASE("each wrong key is reported with the file and dotted key", "[project]") {
   TempDir dir;
   const auto file = file_in(dir, "echo.toml");
