@@ -7,7 +7,7 @@
 //                            limit (16 KiB) and body limit (ServerOptions'
 //                            default, SLUICE_MAX_BODY_BYTES = 1 MiB), the
 //                            Transfer-Encoding rule, then to_http_request
-//                            (copied below: it is in an anonymous namespace);
+//                            (net/beast_request.hpp);
 //                            keep-alive requests pipelined in one input follow.
 //   node/node.cpp            the server's handler: front_door_refusal, then
 //                            RouteTable::dispatch on the node's routes, added
@@ -32,22 +32,21 @@
 #include <utility>  // before Asio (GCC 12 + C++20)
 
 #include <cstddef>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
 #include <string_view>
-#include <tuple>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <caf/actor.hpp>
-#include <spdlog/spdlog.h>
 
 #include "actors/session_gateway.hpp"
 #include "core/metrics.hpp"
@@ -58,6 +57,7 @@
 #include "harness/project_view.hpp"
 #include "net/admin_routes.hpp"
 #include "net/agent_routes.hpp"
+#include "net/beast_request.hpp"
 #include "net/front_door.hpp"
 #include "net/http_wire.hpp"
 #include "net/openapi.hpp"
@@ -65,8 +65,8 @@
 #include "net/request_validation.hpp"
 #include "net/responses.hpp"
 #include "net/route_table.hpp"
-#include "net/submission_channels.hpp"
 #include "net/run_cursor.hpp"
+#include "net/submission_channels.hpp"
 #include "net/websocket_routes.hpp"
 #include "net/workflow_routes.hpp"
 #include "persistence/records.hpp"
@@ -80,24 +80,6 @@ using boost::system::error_code;
 constexpr uint32_t kHeaderLimit = 16 * 1024;  // net/http_connection.cpp
 constexpr size_t kMaxBodyBytes = 1 << 20;     // ServerOptions::max_body_bytes default
 constexpr int kMaxRequestsPerInput = 8;
-
-std::string_view view(boost::beast::string_view text) {
-  return {text.data(), text.size()};
-}
-
-// net/http_connection.cpp to_http_request, verbatim but for the namespace.
-net::HttpRequest to_http_request(http::request<http::string_body>&& message) {
-  net::HttpRequest request;
-  request.method = std::string(view(message.method_string()));
-  std::tie(request.path, request.query) = net::wire::split_target(view(message.target()));
-  request.headers.reserve(static_cast<size_t>(std::distance(message.begin(), message.end())));
-  for (const auto& field : message) {
-    request.headers.emplace_back(std::string(view(field.name_string())),
-                                 std::string(view(field.value())));
-  }
-  request.body = std::move(message.body());
-  return request;
-}
 
 // What the routes need, built once per process.
 struct World {
@@ -132,11 +114,12 @@ struct World {
                                      },
                                      runs.get(), kMaxBodyBytes});
     net::add_operational_routes(
-        real, {[] { return net::Readiness{true, {{"storage", true}, {"lease", true}}}; },
+        real, {[] {
+                 return net::Readiness{true, {{"storage", true}, {"lease", true}}};
+               },
                &metrics});
     net::add_admin_routes(real, {nullptr, "fuzz-node", false, 15000,
-                                 [] { return std::vector<std::string>{"fuzz-node"}; },
-                                 &project});
+                                 [] { return std::vector<std::string>{"fuzz-node"}; }, &project});
     const auto stand_ins = storage_stand_ins();
     for (net::Route route : real.routes()) {
       auto it = stand_ins.find(route.method + " " + route.pattern);
@@ -147,7 +130,8 @@ struct World {
     // starts a poll thread, so its patterns are repeated here).
     for (const char* pattern : {"/runs/:runId", "/runs/:runId/events", "/runs/:runId/stream",
                                 "/admin/runs", "/admin/runs/:runId"}) {
-      routes.add({"GET", pattern, "run route (stand-in)", stand_ins.at(std::string("GET ") + pattern)});
+      routes.add(
+          {"GET", pattern, "run route (stand-in)", stand_ins.at(std::string("GET ") + pattern)});
     }
     // GET /openapi.json: its document does not depend on the request, and
     // generating it takes about a second under ASan, so the route answers a
@@ -180,8 +164,8 @@ struct World {
       return false;
     };
     if (!has("GET", "/agents/:name/:id/history")) {
-      table.add({"GET", "/agents/:name/:id/history", "A session's durable history in order",
-                 nullptr});
+      table.add(
+          {"GET", "/agents/:name/:id/history", "A session's durable history in order", nullptr});
     }
     if (!has("DELETE", "/agents/:name/:id")) {
       table.add({"DELETE", "/agents/:name/:id", "Delete a session (AgentRoutes::remove)",
@@ -260,22 +244,22 @@ struct World {
         [=](HttpRequest&, const PathParams& params, std::shared_ptr<Responder> responder) {
           answer(*responder, resolve(params));
         };
-    stand_ins["GET /agents/:name/:id/history"] =
-        [=](HttpRequest& request, const PathParams& params, std::shared_ptr<Responder> responder) {
-          std::optional<PublicError> error = resolve(params);
-          if (!error) error = session_and_page(request);
-          answer(*responder, error);
-        };
-    stand_ins["GET /admin/sessions/:name/:id"] =
-        [=, this](HttpRequest&, const PathParams& params, std::shared_ptr<Responder> responder) {
-          std::optional<PublicError> error;
-          if (!project.current()->agents.contains(params.at("name"))) {
-            error = make_error("agent_not_found", "No agent is named '" + params.at("name") + "'.");
-          } else {
-            error = net::check_instance_id(params.at("id"));
-          }
-          answer(*responder, error);
-        };
+    stand_ins["GET /agents/:name/:id/history"] = [=](HttpRequest& request, const PathParams& params,
+                                                     std::shared_ptr<Responder> responder) {
+      std::optional<PublicError> error = resolve(params);
+      if (!error) error = session_and_page(request);
+      answer(*responder, error);
+    };
+    stand_ins["GET /admin/sessions/:name/:id"] = [=, this](HttpRequest&, const PathParams& params,
+                                                           std::shared_ptr<Responder> responder) {
+      std::optional<PublicError> error;
+      if (!project.current()->agents.contains(params.at("name"))) {
+        error = make_error("agent_not_found", "No agent is named '" + params.at("name") + "'.");
+      } else {
+        error = net::check_instance_id(params.at("id"));
+      }
+      answer(*responder, error);
+    };
     auto plain = [=](HttpRequest&, const PathParams&, std::shared_ptr<Responder> responder) {
       answer(*responder, std::nullopt);
     };
@@ -283,42 +267,42 @@ struct World {
     stand_ins["GET /runs/:runId"] = plain;
     stand_ins["GET /admin/runs/:runId"] = plain;
     stand_ins["GET /runs/:runId/stream"] = plain;  // parse_last_event_id is private
-    stand_ins["GET /runs/:runId/events"] =
-        [=](HttpRequest& request, const PathParams&, std::shared_ptr<Responder> responder) {
-          int64_t after = -1, limit = 100;
-          std::optional<PublicError> error = net::read_int_param(request, "after", -1, INT64_MAX, after);
-          if (!error) error = net::read_int_param(request, "limit", 1, 1000, limit);
-          if (!error) (void)split_comma_list(request.query_param("types").value_or(""));
-          answer(*responder, error);
-        };
-    stand_ins["GET /admin/runs"] =
-        [=](HttpRequest& request, const PathParams&, std::shared_ptr<Responder> responder) {
-          int64_t limit = 50;
-          std::optional<PublicError> error = net::read_int_param(request, "limit", 1, 1000, limit);
-          if (auto status = request.query_param("status");
-              status && !error && !persistence::parse_run_status(*status)) {
-            error = make_error("invalid_request", "Query parameter 'status' is not a status.");
+    stand_ins["GET /runs/:runId/events"] = [=](HttpRequest& request, const PathParams&,
+                                               std::shared_ptr<Responder> responder) {
+      int64_t after = -1, limit = 100;
+      std::optional<PublicError> error =
+          net::read_int_param(request, "after", -1, INT64_MAX, after);
+      if (!error) error = net::read_int_param(request, "limit", 1, 1000, limit);
+      if (!error) (void)split_comma_list(request.query_param("types").value_or(""));
+      answer(*responder, error);
+    };
+    stand_ins["GET /admin/runs"] = [=](HttpRequest& request, const PathParams&,
+                                       std::shared_ptr<Responder> responder) {
+      int64_t limit = 50;
+      std::optional<PublicError> error = net::read_int_param(request, "limit", 1, 1000, limit);
+      if (auto status = request.query_param("status");
+          status && !error && !persistence::parse_run_status(*status)) {
+        error = make_error("invalid_request", "Query parameter 'status' is not a status.");
+      }
+      if (auto cursor = request.query_param("cursor"); cursor && !error) {
+        if (auto decoded = net::decode_run_cursor(*cursor)) {
+          // A cursor that decodes must be one the server could have given out.
+          auto again = net::decode_run_cursor(net::encode_run_cursor(*decoded));
+          if (!again || again->started_at_ms != decoded->started_at_ms ||
+              again->run_id != decoded->run_id) {
+            fuzz::finding("a run cursor does not survive decode(encode(decode(cursor)))", *cursor);
           }
-          if (auto cursor = request.query_param("cursor"); cursor && !error) {
-            if (auto decoded = net::decode_run_cursor(*cursor)) {
-              // A cursor that decodes must be one the server could have given out.
-              auto again = net::decode_run_cursor(net::encode_run_cursor(*decoded));
-              if (!again || again->started_at_ms != decoded->started_at_ms ||
-                  again->run_id != decoded->run_id) {
-                fuzz::finding("a run cursor does not survive decode(encode(decode(cursor)))",
-                              *cursor);
-              }
-              // Its run id goes into the storage query (RunFilter::before).
-              if (!is_identifier_text(decoded->run_id)) {
-                fuzz::note("a decoded run cursor holds NUL or invalid UTF-8 and reaches storage",
-                           *cursor);
-              }
-            } else {
-              error = make_error("invalid_request", "Query parameter 'cursor' is not a cursor.");
-            }
+          // Its run id goes into the storage query (RunFilter::before).
+          if (!is_identifier_text(decoded->run_id)) {
+            fuzz::note("a decoded run cursor holds NUL or invalid UTF-8 and reaches storage",
+                       *cursor);
           }
-          answer(*responder, error);
-        };
+        } else {
+          error = make_error("invalid_request", "Query parameter 'cursor' is not a cursor.");
+        }
+      }
+      answer(*responder, error);
+    };
     return stand_ins;
   }
 };
@@ -422,7 +406,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const auto& message = parser.get();
     const bool keep_alive = message.keep_alive();
     const bool http10 = message.version() < 11;
-    net::HttpRequest request = to_http_request(parser.release());
+    net::HttpRequest request = net::to_http_request(parser.release());
 
     // node/node.cpp: the front door of the node's policy, then the routes.
     // Both policies are asked; the open one decides whether the routes run.

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <exception>
-#include <tuple>
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
@@ -10,6 +9,7 @@
 #include <boost/beast/http/read.hpp>
 
 #include "core/text.hpp"
+#include "net/beast_request.hpp"
 #include "net/http_wire.hpp"
 #include "net/responses.hpp"
 #include "net/websocket_handshake.hpp"
@@ -33,19 +33,6 @@ constexpr std::chrono::milliseconds kMaxLinger{2000};
 
 std::string_view view(boost::beast::string_view text) {
   return {text.data(), text.size()};
-}
-
-HttpRequest to_http_request(http::request<http::string_body>&& message) {
-  HttpRequest request;
-  request.method = std::string(view(message.method_string()));
-  std::tie(request.path, request.query) = wire::split_target(view(message.target()));
-  request.headers.reserve(static_cast<size_t>(std::distance(message.begin(), message.end())));
-  for (const auto& field : message) {
-    request.headers.emplace_back(std::string(view(field.name_string())),
-                                 std::string(view(field.value())));
-  }
-  request.body = std::move(message.body());
-  return request;
 }
 
 bool has_header(const Headers& headers, std::string_view name) {
