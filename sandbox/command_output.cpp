@@ -10,8 +10,8 @@
 #include <cstring>
 #include <vector>
 
+#include "core/utf8.hpp"
 #include "sandbox/sandbox.hpp"
-#include "sandbox/utf8.hpp"
 
 namespace sluice::sandbox {
 

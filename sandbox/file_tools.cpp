@@ -5,9 +5,9 @@
 #include <string_view>
 #include <vector>
 
+#include "core/utf8.hpp"
 #include "sandbox/builtin_tools.hpp"
 #include "sandbox/tool_arguments.hpp"
-#include "sandbox/utf8.hpp"
 
 namespace sluice::sandbox {
 namespace {

@@ -6,11 +6,11 @@
 #include <regex>
 #pragma GCC diagnostic pop
 
+#include "core/utf8.hpp"
 #include "sandbox/builtin_tools.hpp"
 #include "sandbox/file_walk.hpp"
 #include "sandbox/glob.hpp"
 #include "sandbox/tool_arguments.hpp"
-#include "sandbox/utf8.hpp"
 
 namespace sluice::sandbox {
 namespace {

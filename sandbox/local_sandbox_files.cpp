@@ -9,10 +9,10 @@
 #include <cstdio>
 #include <system_error>
 
+#include "core/utf8.hpp"
 #include "sandbox/host_error.hpp"
 #include "sandbox/local_sandbox.hpp"
 #include "sandbox/unique_fd.hpp"
-#include "sandbox/utf8.hpp"
 
 namespace sluice::sandbox {
 namespace fs = std::filesystem;

@@ -1,44 +1,14 @@
-// The small codecs under the sandbox: UTF-8 repair and cutting, base64.
+// The small codecs under the sandbox: base64 and error kind names.
 #include <catch2/catch.hpp>
 
 #include "sandbox/base64.hpp"
 #include "sandbox/sandbox.hpp"
-#include "sandbox/utf8.hpp"
 
 using sluice::sandbox::base64_decode;
 using sluice::sandbox::base64_encode;
-using sluice::sandbox::cut_utf8;
 using sluice::sandbox::error_kind_from_name;
 using sluice::sandbox::error_kind_name;
 using sluice::sandbox::ErrorKind;
-using sluice::sandbox::to_valid_utf8;
-
-namespace {
-const std::string kFffd = "\xEF\xBF\xBD";
-}
-
-TEST_CASE("valid UTF-8 passes unchanged and invalid sequences become U+FFFD") {
-  const std::string valid = "plain, \xC3\xA9t\xC3\xA9, \xE2\x82\xAC, \xF0\x9F\x98\x80";
-  CHECK(to_valid_utf8(valid) == valid);
-  CHECK(to_valid_utf8(std::string("nul\0ok", 6)) == std::string("nul\0ok", 6));
-  CHECK(to_valid_utf8("a\xFF"
-                      "b") == "a" + kFffd + "b");
-  CHECK(to_valid_utf8("\xC0\xAF") == kFffd + kFffd);                          // overlong '/'
-  CHECK(to_valid_utf8("\xED\xA0\x80") == kFffd + kFffd + kFffd);              // a surrogate
-  CHECK(to_valid_utf8("\xF4\x90\x80\x80") == kFffd + kFffd + kFffd + kFffd);  // past U+10FFFF
-  CHECK(to_valid_utf8("cut \xE2\x82") == "cut " + kFffd + kFffd);
-}
-
-TEST_CASE("cut_utf8 never splits a character") {
-  const std::string text =
-      "ab\xE2\x82\xAC"
-      "cd";  // a, b, euro sign, c, d
-  CHECK(cut_utf8(text, 100) == text);
-  CHECK(cut_utf8(text, 2) == "ab");
-  CHECK(cut_utf8(text, 3) == "ab");
-  CHECK(cut_utf8(text, 4) == "ab");
-  CHECK(cut_utf8(text, 5) == "ab\xE2\x82\xAC");
-}
 
 TEST_CASE("base64 round trips every byte and refuses bad input") {
   std::string all;
