@@ -5,8 +5,8 @@
 #   scripts/fuzz.sh TARGET SECONDS    fuzzes one target for SECONDS
 #   scripts/fuzz.sh all SECONDS       each target in turn, SECONDS each
 #
-# Installs what is needed (scripts/install-deps.sh, then clang-14,
-# libclang-rt-14-dev and llvm-14 for llvm-symbolizer when missing), configures
+# Installs what is needed (scripts/install-deps.sh with clang-14,
+# libclang-rt-14-dev and llvm-14), configures
 # build-fuzz/ with clang-14 (-DSLUICE_FUZZ=ON, -O1 -g, ASan + UBSan + coverage
 # for libFuzzer), builds only the targets asked for (and so only the libraries
 # they link) with -j"${SLUICE_JOBS:-$(nproc)}", copies fuzz/corpus/TARGET into
@@ -48,22 +48,9 @@ else
   exit 2
 fi
 
-# Packages: the project's, then the fuzzing toolchain.
-scripts/install-deps.sh
-run_as_root() {
-  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
-}
-missing=()
-for package in clang-14 libclang-rt-14-dev llvm-14; do
-  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
-    missing+=("$package")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-  echo "installing: ${missing[*]}"
-  run_as_root apt-get update -qq
-  run_as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    "${missing[@]}"
-fi
+# Packages: the project's and the fuzzing toolchain (llvm-14 for
+# llvm-symbolizer, so reports name lines).
+scripts/install-deps.sh clang-14 libclang-rt-14-dev llvm-14
 
 build=build-fuzz
 CC=clang-14 CXX=clang++-14 cmake -S . -B "$build" -DSLUICE_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian (bookworm) packages Sluice builds and tests with.
+# Installs the Debian (bookworm) packages Sluice builds and tests with, and
+# any further packages named as arguments (scripts/fuzz.sh asks for clang's).
 set -euo pipefail
 
 packages=(
@@ -9,6 +10,7 @@ packages=(
   libtomlplusplus-dev libcli11-dev prometheus-cpp-dev
   catch2 python3
   bubblewrap  # isolates local sandbox commands (docs/security-tools.md)
+  "$@"
 )
 
 run_as_root() {
