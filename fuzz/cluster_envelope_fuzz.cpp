@@ -120,9 +120,9 @@ void gate(const json& request, std::string_view input) {
     }
   } catch (const std::exception&) {
     // The gate answers {"op":"rejected", "error": internal_error}.
-    (void)sealer().seal({{"op", "rejected"},
-                         {"error", make_error("internal_error", "A node sent a malformed command.")
-                                       .to_json()}});
+    (void)sealer().seal(
+        {{"op", "rejected"},
+         {"error", make_error("internal_error", "A node sent a malformed command.").to_json()}});
     return;
   }
   if (submit) {
@@ -130,16 +130,18 @@ void gate(const json& request, std::string_view input) {
     submit->observer = std::make_shared<FlagsObserver>(outcome, events);
     const json again = reopened(cluster::submit_to_wire(*submit), input);
     actors::SubmitCommand back = cluster::submit_from_wire(again);
-    const bool same = same_key(back.key, submit->key) && back.kind == submit->kind &&
-                      back.input_text == submit->input_text &&
-                      back.idempotency.has_value() == submit->idempotency.has_value() &&
-                      (!back.idempotency || (back.idempotency->key == submit->idempotency->key &&
-                                             back.idempotency->body_hash ==
-                                                 submit->idempotency->body_hash)) &&
-                      again.at("wantsOutcome") == outcome && again.at("wantsEvents") == events;
-    if (!same) fuzz::finding("a submit does not survive submit_to_wire(submit_from_wire(x))", input);
+    const bool same =
+        same_key(back.key, submit->key) && back.kind == submit->kind &&
+        back.input_text == submit->input_text &&
+        back.idempotency.has_value() == submit->idempotency.has_value() &&
+        (!back.idempotency || (back.idempotency->key == submit->idempotency->key &&
+                               back.idempotency->body_hash == submit->idempotency->body_hash)) &&
+        again.at("wantsOutcome") == outcome && again.at("wantsEvents") == events;
+    if (!same)
+      fuzz::finding("a submit does not survive submit_to_wire(submit_from_wire(x))", input);
   } else if (abort) {
-    actors::AbortCommand back = cluster::abort_from_wire(reopened(cluster::abort_to_wire(*abort), input));
+    actors::AbortCommand back =
+        cluster::abort_from_wire(reopened(cluster::abort_to_wire(*abort), input));
     if (!same_key(back.key, abort->key) || back.submission_id != abort->submission_id) {
       fuzz::finding("an abort does not survive abort_to_wire(abort_from_wire(x))", input);
     }

@@ -22,7 +22,8 @@ class FuzzRuns final : public workflows::RunStarter {
  public:
   explicit FuzzRuns(workflows::WorkflowTable table) : table_(std::move(table)) {}
 
-  std::shared_ptr<const workflows::WorkflowDefinition> find(const std::string& name) const override {
+  std::shared_ptr<const workflows::WorkflowDefinition> find(
+      const std::string& name) const override {
     auto it = table_.find(name);
     return it == table_.end() ? nullptr : it->second;
   }
@@ -64,9 +65,9 @@ inline harness::AgentDefinition fuzz_agent(const std::string& name, bool http, b
 inline harness::Project fuzz_project() {
   harness::Project project;
   project.root = "/fuzz-project";
-  for (auto definition : {fuzz_agent("echo", true, true), fuzz_agent("hidden", false, false),
-                          fuzz_agent("socket-only", false, true),
-                          fuzz_agent("http-only", true, false)}) {
+  for (auto definition :
+       {fuzz_agent("echo", true, true), fuzz_agent("hidden", false, false),
+        fuzz_agent("socket-only", false, true), fuzz_agent("http-only", true, false)}) {
     project.agents.emplace(definition.name, definition);
   }
   return project;
@@ -79,8 +80,9 @@ inline std::unique_ptr<FuzzRuns> fuzz_runs(const char* target) {
   write_file(dir / "workflows" / "greet.toml",
              "agent = \"echo\"\nprompt = \"Write a greeting for {{payload.name}}.\"\n"
              "expose = [\"http\", \"websocket\"]\n");
-  write_file(dir / "workflows" / "whole.toml",
-             "agent = \"echo\"\nprompt = \"{{payload}} and {{payload.a.b}}\"\nexpose = [\"http\"]\n");
+  write_file(
+      dir / "workflows" / "whole.toml",
+      "agent = \"echo\"\nprompt = \"{{payload}} and {{payload.a.b}}\"\nexpose = [\"http\"]\n");
   write_file(dir / "workflows" / "quiet.toml", "agent = \"echo\"\nprompt = \"Hi\"\n");
   harness::Project project = fuzz_project();
   project.root = dir;

@@ -19,8 +19,8 @@
 #include <nlohmann/json.hpp>
 
 #include "net/http_types.hpp"
-#include "net/websocket_handshake.hpp"
 #include "net/responses.hpp"
+#include "net/websocket_handshake.hpp"
 
 namespace sluice::fuzz {
 
@@ -70,7 +70,8 @@ inline void note(const std::string& what, std::string_view detail) {
 // "version": 1 and a string "type" (net/websocket_protocol.cpp).
 inline void check_server_frame(const std::string& text) {
   nlohmann::json frame = nlohmann::json::parse(text, nullptr, false);
-  if (frame.is_discarded() || !frame.is_object()) finding("server frame is not a JSON object", text);
+  if (frame.is_discarded() || !frame.is_object())
+    finding("server frame is not a JSON object", text);
   auto version = frame.find("version");
   auto type = frame.find("type");
   if (version == frame.end() || *version != 1 || type == frame.end() || !type->is_string()) {
@@ -161,9 +162,9 @@ class RecordingResponder final : public net::Responder {
 // production entry point takes a path write their input there.
 inline const std::filesystem::path& scratch_dir(const char* target) {
   static const std::filesystem::path dir = [target] {
-    std::filesystem::path path = std::filesystem::temp_directory_path() /
-                                 ("sluice-fuzz-" + std::string(target) + "-" +
-                                  std::to_string(::getpid()));
+    std::filesystem::path path =
+        std::filesystem::temp_directory_path() /
+        ("sluice-fuzz-" + std::string(target) + "-" + std::to_string(::getpid()));
     std::filesystem::remove_all(path);
     std::filesystem::create_directories(path);
     return path;

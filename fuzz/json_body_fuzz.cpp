@@ -63,8 +63,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (ours.value != reference) fuzz::finding("parsed to another value than nlohmann's", body);
   } else if (ours.problem == JsonProblem::invalid) {
     if (!reference.is_discarded()) fuzz::finding("refused as invalid what nlohmann accepts", body);
-  } else if (!reference.is_discarded() &&
-             depth_of(reference, kMaxJsonDepth + 1) <= kMaxJsonDepth) {
+  } else if (!reference.is_discarded() && depth_of(reference, kMaxJsonDepth + 1) <= kMaxJsonDepth) {
     // too_deep: valid JSON deeper than the limit, or text that turns invalid
     // only past the point where the parse stopped.
     fuzz::finding("refused as too deep a value within the limit", body);
